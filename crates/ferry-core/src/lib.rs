@@ -1,0 +1,31 @@
+//! # ferry-core
+//!
+//! The [`ObjectStore`] trait every ferry backend implements, the types it speaks, and two
+//! backends that need no SDK: [`memory::MemoryStore`] and [`local::LocalStore`].
+//!
+//! Other crates add S3 and the S3-compatible clouds (`ferry-s3`), Azure (`ferry-azure`),
+//! Google Cloud Storage (`ferry-gcs`), and the mirror (`ferry-mirror`). This crate depends on
+//! no cloud SDK.
+#![warn(missing_docs)]
+
+pub mod capabilities;
+pub mod conditions;
+pub mod error;
+pub mod info;
+pub mod local;
+pub mod memory;
+pub mod path;
+pub mod store;
+pub mod types;
+pub mod upload;
+
+pub use capabilities::Capabilities;
+pub use error::{BoxError, Error, ErrorKind, Result};
+pub use info::{Jurisdiction, StoreInfo};
+pub use path::ObjectPath;
+pub use store::{MultipartUpload, ObjectStore, ObjectStoreExt};
+pub use types::{
+    CopyMode, CopyOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, Metadata, ObjectMeta,
+    PartInfo, PendingUpload, PutMode, PutOptions, PutResult, UpdateVersion,
+};
+pub use upload::UploadConfig;

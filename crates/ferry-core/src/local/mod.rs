@@ -1,0 +1,1 @@
+//! `LocalStore`: a directory as a bucket.

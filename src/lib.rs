@@ -1,0 +1,2 @@
+//! ferry: portable object storage.
+pub use ferry_core::*;
