@@ -1,0 +1,1 @@
+//! Local server processes (being written).
