@@ -59,9 +59,7 @@ pub fn check_get(provider: &str, meta: &ObjectMeta, opts: &GetOptions) -> Result
 pub fn check_put(provider: &str, path: &ObjectPath, existing: Option<&ObjectMeta>, mode: &PutMode) -> Result<()> {
     match (mode, existing) {
         (PutMode::Overwrite, _) | (PutMode::Create, None) => Ok(()),
-        (PutMode::Create, Some(_)) => {
-            Err(Error::AlreadyExists { provider: provider.into(), path: path.to_string() })
-        }
+        (PutMode::Create, Some(_)) => Err(Error::AlreadyExists { provider: provider.into(), path: path.to_string() }),
         (PutMode::Update(v), current) => {
             let Some(expected) = &v.etag else {
                 return Err(Error::not_supported(provider, "PutMode::Update by version id"));

@@ -25,7 +25,7 @@ pub use info::{Jurisdiction, StoreInfo};
 pub use path::ObjectPath;
 pub use store::{MultipartUpload, ObjectStore, ObjectStoreExt};
 pub use types::{
-    CopyMode, CopyOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, Metadata, ObjectMeta,
-    PartInfo, PendingUpload, PutMode, PutOptions, PutResult, UpdateVersion,
+    CopyMode, CopyOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, Metadata, ObjectMeta, PartInfo,
+    PendingUpload, PutMode, PutOptions, PutResult, UpdateVersion,
 };
 pub use upload::UploadConfig;

@@ -175,12 +175,8 @@ impl ObjectStore for MemoryStore {
 
     async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
         reject_version(&opts)?;
-        let entry = self
-            .read()
-            .objects
-            .get(path.as_str())
-            .cloned()
-            .ok_or_else(|| Error::not_found(PROVIDER, path.as_str()))?;
+        let entry =
+            self.read().objects.get(path.as_str()).cloned().ok_or_else(|| Error::not_found(PROVIDER, path.as_str()))?;
         check_get(PROVIDER, &entry.meta, &opts)?;
         let size = entry.meta.size;
         let range = match &opts.range {
@@ -226,8 +222,8 @@ impl ObjectStore for MemoryStore {
                 if page.is_empty() {
                     return None;
                 }
-                let next = (page.len() == LIST_PAGE)
-                    .then(|| Bound::Excluded(page[page.len() - 1].path.as_str().to_string()));
+                let next =
+                    (page.len() == LIST_PAGE).then(|| Bound::Excluded(page[page.len() - 1].path.as_str().to_string()));
                 Some((stream::iter(page.into_iter().map(Ok)), next))
             }
         })

@@ -60,9 +60,7 @@ impl ObjectPath {
     /// Whether this key lies below `prefix` when `prefix` is read as a directory: `a/b/c` is
     /// under `a/b` and `a`, but not under `a/bc` or `a/b/c` itself.
     pub fn is_under(&self, prefix: &ObjectPath) -> bool {
-        self.0.len() > prefix.0.len()
-            && self.0.starts_with(&prefix.0)
-            && self.0.as_bytes()[prefix.0.len()] == b'/'
+        self.0.len() > prefix.0.len() && self.0.starts_with(&prefix.0) && self.0.as_bytes()[prefix.0.len()] == b'/'
     }
 
     /// The key relative to `prefix`, if it lies under it (see [`ObjectPath::is_under`]).
@@ -77,9 +75,8 @@ impl ObjectPath {
 }
 
 fn validate(key: &str) -> Result<()> {
-    let reject = |reason: &str| {
-        Err(Error::InvalidPath { path: key.chars().take(200).collect(), reason: reason.to_string() })
-    };
+    let reject =
+        |reason: &str| Err(Error::InvalidPath { path: key.chars().take(200).collect(), reason: reason.to_string() });
     if key.is_empty() {
         return reject("empty key");
     }

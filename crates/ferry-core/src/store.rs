@@ -71,10 +71,7 @@ pub trait ObjectStore: Send + Sync + fmt::Debug + 'static {
 
     /// Deletes many objects, yielding each path once it is gone, in batches where the store
     /// has a batch API (see [`Capabilities::batch_delete_max`]).
-    fn delete_stream<'a>(
-        &'a self,
-        paths: BoxStream<'a, Result<ObjectPath>>,
-    ) -> BoxStream<'a, Result<ObjectPath>> {
+    fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
         paths
             .map(move |p| async move {
                 let p = p?;
@@ -260,10 +257,7 @@ impl<T: ObjectStore + ?Sized> ObjectStore for std::sync::Arc<T> {
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
         (**self).delete(path).await
     }
-    fn delete_stream<'a>(
-        &'a self,
-        paths: BoxStream<'a, Result<ObjectPath>>,
-    ) -> BoxStream<'a, Result<ObjectPath>> {
+    fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
         (**self).delete_stream(paths)
     }
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
