@@ -15,6 +15,7 @@ pub mod info;
 pub mod local;
 pub mod memory;
 pub mod path;
+pub mod prefix;
 pub mod store;
 pub mod types;
 pub mod upload;
