@@ -183,6 +183,26 @@ impl Error {
         }
     }
 
+    /// The object path, bucket or endpoint the error is about, if the variant carries one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Error::NotFound { path, .. }
+            | Error::AlreadyExists { path, .. }
+            | Error::Precondition { path, .. }
+            | Error::NotModified { path, .. }
+            | Error::InvalidRange { path, .. }
+            | Error::PermissionDenied { path, .. }
+            | Error::InvalidPath { path, .. }
+            | Error::Integrity { path, .. }
+            | Error::Transient { path, .. }
+            | Error::Generic { path, .. } => Some(path),
+            Error::Unauthenticated { .. }
+            | Error::NotSupported { .. }
+            | Error::InvalidConfig { .. }
+            | Error::PolicyViolation { .. } => None,
+        }
+    }
+
     /// A short, stable name for the variant, for reports and metrics labels.
     pub fn kind(&self) -> ErrorKind {
         match self {

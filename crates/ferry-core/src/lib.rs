@@ -12,6 +12,7 @@ pub mod capabilities;
 pub mod conditions;
 pub mod error;
 pub mod info;
+pub mod layers;
 pub mod local;
 pub mod memory;
 pub mod path;
