@@ -103,10 +103,7 @@ impl ObjectStore for PrefixStore {
         self.inner.delete(&self.full(path)?).await
     }
 
-    fn delete_stream<'a>(
-        &'a self,
-        paths: BoxStream<'a, Result<ObjectPath>>,
-    ) -> BoxStream<'a, Result<ObjectPath>> {
+    fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
         let full = paths.map(move |p| p.and_then(|p| self.full(&p))).boxed();
         self.inner.delete_stream(full).map(move |r| r.and_then(|p| Self::strip(&self.prefix, &p))).boxed()
     }
