@@ -89,6 +89,10 @@ pub struct StoreInfo {
     pub jurisdiction: Jurisdiction,
     /// Whether the US CLOUD Act reaches the provider (a US company or a US subsidiary's parent).
     pub cloud_act: bool,
+    /// Whether a client-side encryption layer sits between the caller and this store, so the
+    /// provider only ever holds ciphertext. Set by the encryption layer; read by the policy.
+    #[serde(default)]
+    pub client_encrypted: bool,
 }
 
 impl StoreInfo {
@@ -103,6 +107,7 @@ impl StoreInfo {
             bucket: None,
             jurisdiction,
             cloud_act,
+            client_encrypted: false,
         }
     }
 

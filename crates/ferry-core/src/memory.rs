@@ -102,6 +102,12 @@ impl MemoryStore {
         self
     }
 
+    /// Replaces the store's info, e.g. to test a policy against a provider's jurisdiction.
+    pub fn with_info(mut self, info: StoreInfo) -> Self {
+        self.info = Arc::new(info);
+        self
+    }
+
     /// Number of objects stored.
     pub fn len(&self) -> usize {
         self.read().objects.len()

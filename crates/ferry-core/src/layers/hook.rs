@@ -1,0 +1,212 @@
+//! `HookStore`: the one mechanism behind every layer that acts *around* requests
+//! (timeouts, concurrency limits, tracing, policy) rather than re-issuing them.
+//!
+//! A [`Hook`] sees each request as a named future it may bound, delay, refuse, time or
+//! count, and each body or listing as a stream it may wrap. `HookStore` does the rest: it
+//! forwards every trait method, multipart parts included, through the hook.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+
+use crate::capabilities::Capabilities;
+use crate::error::Result;
+use crate::info::StoreInfo;
+use crate::path::ObjectPath;
+use crate::store::{MultipartUpload, ObjectStore};
+use crate::types::{
+    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload, PutOptions,
+    PutResult,
+};
+
+/// Which request a hook is looking at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Op<'a> {
+    /// Operation name: `put`, `put_multipart`, `put_part`, `complete`, `abort`, `get`, `head`,
+    /// `delete`, `list`, `list_with_delimiter`, `copy`, `rename`, `list_pending_uploads`,
+    /// `abort_pending_upload`.
+    pub name: &'static str,
+    /// The key (or prefix) concerned; empty when there is none.
+    pub path: &'a str,
+    /// Payload bytes the request sends, where known.
+    pub bytes: u64,
+}
+
+impl Op<'_> {
+    /// Whether the operation writes or deletes data.
+    pub fn is_write(&self) -> bool {
+        matches!(self.name, "put" | "put_multipart" | "put_part" | "complete" | "delete" | "copy" | "rename")
+    }
+}
+
+/// Behaviour around requests. Implement `around`; override `body` and `listing` to act on
+/// streams too.
+pub trait Hook: Send + Sync + fmt::Debug + 'static {
+    /// Runs (or refuses, bounds, times, …) one request.
+    fn around<'a, T: Send + 'a>(
+        &'a self,
+        store: &'a StoreInfo,
+        op: Op<'a>,
+        request: BoxFuture<'a, Result<T>>,
+    ) -> BoxFuture<'a, Result<T>>;
+
+    /// Wraps a read's body.
+    fn body(
+        &self,
+        store: &StoreInfo,
+        path: &str,
+        body: BoxStream<'static, Result<Bytes>>,
+    ) -> BoxStream<'static, Result<Bytes>> {
+        let _ = (store, path);
+        body
+    }
+
+    /// Wraps a listing.
+    fn listing(
+        &self,
+        store: &StoreInfo,
+        prefix: &str,
+        items: BoxStream<'static, Result<ObjectMeta>>,
+    ) -> BoxStream<'static, Result<ObjectMeta>> {
+        let _ = (store, prefix);
+        items
+    }
+}
+
+/// A store whose every request passes through a [`Hook`].
+pub struct HookStore<H> {
+    inner: Arc<dyn ObjectStore>,
+    hook: Arc<H>,
+}
+
+impl<H> Clone for HookStore<H> {
+    fn clone(&self) -> Self {
+        HookStore { inner: self.inner.clone(), hook: self.hook.clone() }
+    }
+}
+
+impl<H: fmt::Debug> fmt::Debug for HookStore<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HookStore").field("hook", &self.hook).field("inner", &self.inner).finish()
+    }
+}
+
+impl<H: Hook> HookStore<H> {
+    /// Wraps `inner` with `hook`.
+    pub fn new(inner: Arc<dyn ObjectStore>, hook: H) -> Self {
+        HookStore { inner, hook: Arc::new(hook) }
+    }
+
+    /// The hook.
+    pub fn hook(&self) -> &H {
+        &self.hook
+    }
+}
+
+fn op<'a>(name: &'static str, path: &'a str, bytes: u64) -> Op<'a> {
+    Op { name, path, bytes }
+}
+
+#[async_trait]
+impl<H: Hook> ObjectStore for HookStore<H> {
+    fn info(&self) -> &StoreInfo {
+        self.inner.info()
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
+        let o = op("put", path.as_str(), data.len() as u64);
+        self.hook.around(self.info(), o, self.inner.put_opts(path, data, opts)).await
+    }
+
+    async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
+        let o = op("put_multipart", path.as_str(), 0);
+        let upload = self.hook.around(self.info(), o, self.inner.put_multipart_opts(path, opts)).await?;
+        Ok(Box::new(HookUpload { inner: upload, store: self.clone(), path: path.to_string() }))
+    }
+
+    async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
+        let name = if opts.head { "head" } else { "get" };
+        let mut result =
+            self.hook.around(self.info(), op(name, path.as_str(), 0), self.inner.get_opts(path, opts)).await?;
+        result.body = self.hook.body(self.info(), path.as_str(), result.body);
+        Ok(result)
+    }
+
+    async fn head(&self, path: &ObjectPath) -> Result<ObjectMeta> {
+        self.hook.around(self.info(), op("head", path.as_str(), 0), self.inner.head(path)).await
+    }
+
+    async fn delete(&self, path: &ObjectPath) -> Result<()> {
+        self.hook.around(self.info(), op("delete", path.as_str(), 0), self.inner.delete(path)).await
+    }
+
+    fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        let prefix = opts.prefix.as_ref().map(|p| p.to_string()).unwrap_or_default();
+        self.hook.listing(self.info(), &prefix, self.inner.list_opts(opts))
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&ObjectPath>) -> Result<ListResult> {
+        let o = op("list_with_delimiter", prefix.map(|p| p.as_str()).unwrap_or(""), 0);
+        self.hook.around(self.info(), o, self.inner.list_with_delimiter(prefix)).await
+    }
+
+    async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
+        self.hook.around(self.info(), op("copy", to.as_str(), 0), self.inner.copy_opts(from, to, opts)).await
+    }
+
+    async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
+        self.hook.around(self.info(), op("rename", to.as_str(), 0), self.inner.rename_opts(from, to, opts)).await
+    }
+
+    async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
+        let o = op("list_pending_uploads", prefix.map(|p| p.as_str()).unwrap_or(""), 0);
+        self.hook.around(self.info(), o, self.inner.list_pending_uploads(prefix)).await
+    }
+
+    async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
+        let o = op("abort_pending_upload", upload.path.as_str(), 0);
+        self.hook.around(self.info(), o, self.inner.abort_pending_upload(upload)).await
+    }
+}
+
+struct HookUpload<H> {
+    inner: Box<dyn MultipartUpload>,
+    store: HookStore<H>,
+    path: String,
+}
+
+impl<H: fmt::Debug> fmt::Debug for HookUpload<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HookUpload").field("inner", &self.inner).field("path", &self.path).finish()
+    }
+}
+
+#[async_trait]
+impl<H: Hook> MultipartUpload for HookUpload<H> {
+    fn upload_id(&self) -> &str {
+        self.inner.upload_id()
+    }
+
+    async fn put_part(&self, number: u32, data: Bytes) -> Result<PartInfo> {
+        let o = op("put_part", &self.path, data.len() as u64);
+        self.store.hook.around(self.store.info(), o, self.inner.put_part(number, data)).await
+    }
+
+    async fn complete(self: Box<Self>, parts: Vec<PartInfo>) -> Result<PutResult> {
+        let HookUpload { inner, store, path } = *self;
+        store.hook.around(store.info(), op("complete", &path, 0), inner.complete(parts)).await
+    }
+
+    async fn abort(self: Box<Self>) -> Result<()> {
+        let HookUpload { inner, store, path } = *self;
+        store.hook.around(store.info(), op("abort", &path, 0), inner.abort()).await
+    }
+}
