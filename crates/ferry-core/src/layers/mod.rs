@@ -22,6 +22,7 @@
 mod fault;
 mod hook;
 mod limit;
+mod observe;
 mod policy;
 mod retry;
 mod rng;
@@ -30,6 +31,7 @@ mod timeout;
 pub use fault::{FaultConfig, FaultKind, FaultStore};
 pub use hook::{Hook, HookStore, Op};
 pub use limit::ConcurrencyLimit;
+pub use observe::Observe;
 pub use policy::JurisdictionPolicy;
 pub use retry::{RetryConfig, RetryStore};
 pub use timeout::Timeout;
