@@ -19,6 +19,7 @@
 //! let store: Arc<dyn ObjectStore> = Arc::new(HookStore::new(store, ConcurrencyLimit::new(64)));
 //! ```
 
+mod failover;
 mod fault;
 mod hook;
 mod limit;
@@ -28,6 +29,7 @@ mod retry;
 mod rng;
 mod timeout;
 
+pub use failover::{BreakerConfig, FileJournal, Replicated, WriteJournal, WriteMode};
 pub use fault::{FaultConfig, FaultKind, FaultStore};
 pub use hook::{Hook, HookStore, Op};
 pub use limit::ConcurrencyLimit;

@@ -1,0 +1,299 @@
+//! `Replicated`: reads fail over across replicas; writes go to the primary and, as the user
+//! chooses, to every replica or to a journal the mirror reconciles.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::{self, BoxStream, StreamExt};
+
+use crate::capabilities::Capabilities;
+use crate::error::{Error, Result};
+use crate::info::StoreInfo;
+use crate::path::ObjectPath;
+use crate::store::{MultipartUpload, ObjectStore};
+use crate::types::{
+    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PendingUpload, PutOptions, PutResult,
+};
+
+/// Where writes go besides the primary.
+#[derive(Clone)]
+pub enum WriteMode {
+    /// Only the primary; replicas are kept in step by running the mirror.
+    PrimaryOnly,
+    /// The primary, then every replica before the write returns. A replica that fails makes
+    /// the write fail (the primary already has it: retrying is safe).
+    AllReplicas,
+    /// The primary, then the key is recorded in a journal the mirror reconciles.
+    Journal(Arc<dyn WriteJournal>),
+}
+
+impl fmt::Debug for WriteMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriteMode::PrimaryOnly => f.write_str("PrimaryOnly"),
+            WriteMode::AllReplicas => f.write_str("AllReplicas"),
+            WriteMode::Journal(_) => f.write_str("Journal"),
+        }
+    }
+}
+
+/// Records keys written to the primary so replicas can be brought up to date later.
+pub trait WriteJournal: Send + Sync + 'static {
+    /// Records that `path` changed (written, copied to, or deleted) on the primary.
+    fn record(&self, path: &ObjectPath) -> Result<()>;
+}
+
+/// A journal that appends one key per line to a file.
+#[derive(Debug)]
+pub struct FileJournal {
+    file: Mutex<std::fs::File>,
+}
+
+impl FileJournal {
+    /// Opens (creating or appending to) the journal file at `path`.
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::invalid_config(format!("cannot open write journal {}: {e}", path.display())))?;
+        Ok(FileJournal { file: Mutex::new(file) })
+    }
+}
+
+impl WriteJournal for FileJournal {
+    fn record(&self, path: &ObjectPath) -> Result<()> {
+        use std::io::Write;
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        // Keys cannot contain control characters, so a newline always ends one record.
+        writeln!(file, "{path}")
+            .map_err(|e| Error::generic("journal", path.as_str(), format!("cannot record: {e}"), None))
+    }
+}
+
+/// When a store is skipped after failing, and when it is tried again.
+#[derive(Debug, Clone)]
+pub struct BreakerConfig {
+    /// Consecutive failures that open the circuit.
+    pub failures: u32,
+    /// How long an open circuit skips the store before one probe request is let through.
+    pub cooldown: Duration,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        BreakerConfig { failures: 3, cooldown: Duration::from_secs(10) }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Breaker {
+    consecutive: u32,
+    open_until: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct Member {
+    store: Arc<dyn ObjectStore>,
+    breaker: Mutex<Breaker>,
+}
+
+impl Member {
+    fn available(&self) -> bool {
+        let b = self.breaker.lock().unwrap_or_else(|e| e.into_inner());
+        b.open_until.is_none_or(|t| Instant::now() >= t)
+    }
+
+    fn record(&self, ok: bool, config: &BreakerConfig) {
+        let mut b = self.breaker.lock().unwrap_or_else(|e| e.into_inner());
+        if ok {
+            *b = Breaker::default();
+        } else {
+            b.consecutive += 1;
+            if b.consecutive >= config.failures {
+                b.open_until = Some(Instant::now() + config.cooldown);
+            }
+        }
+    }
+}
+
+/// A primary store and its replicas, seen as one store.
+///
+/// Reads go to the primary and fall back to the replicas, in order, when it fails with a
+/// retryable error (5xx, reset, timeout — put a [`Timeout`](super::Timeout) hook on each
+/// member so a hung provider fails fast). A store that keeps failing is skipped by a
+/// circuit breaker and probed again after a cooldown. `NotFound` and other definite answers
+/// are returned as they are: they are answers, not outages.
+///
+/// `info()` and `capabilities()` are the primary's.
+#[derive(Debug, Clone)]
+pub struct Replicated {
+    members: Arc<Vec<Member>>,
+    writes: WriteMode,
+    breaker: BreakerConfig,
+}
+
+impl Replicated {
+    /// The primary first, then replicas in the order reads should fall back to them.
+    pub fn new(primary: Arc<dyn ObjectStore>, replicas: Vec<Arc<dyn ObjectStore>>, writes: WriteMode) -> Self {
+        let members =
+            std::iter::once(primary).chain(replicas).map(|store| Member { store, breaker: Mutex::default() }).collect();
+        Replicated { members: Arc::new(members), writes, breaker: BreakerConfig::default() }
+    }
+
+    /// Sets the circuit breaker.
+    pub fn with_breaker(mut self, breaker: BreakerConfig) -> Self {
+        self.breaker = breaker;
+        self
+    }
+
+    fn primary(&self) -> &Arc<dyn ObjectStore> {
+        &self.members[0].store
+    }
+
+    /// Members whose circuit is closed, in order; all of them if every circuit is open
+    /// (better to ask than to fail without asking).
+    fn candidates(&self) -> Vec<&Member> {
+        let open: Vec<&Member> = self.members.iter().filter(|m| m.available()).collect();
+        if open.is_empty() {
+            self.members.iter().collect()
+        } else {
+            open
+        }
+    }
+
+    /// Runs a read on the first member that answers.
+    async fn read<'a, T, F, Fut>(&'a self, op: F) -> Result<T>
+    where
+        F: Fn(&'a Arc<dyn ObjectStore>) -> Fut,
+        Fut: Future<Output = Result<T>> + 'a,
+    {
+        let mut last = None;
+        for member in self.candidates() {
+            match op(&member.store).await {
+                Err(e) if e.is_retryable() => {
+                    member.record(false, &self.breaker);
+                    tracing::debug!(provider = %member.store.info().provider, error = %e, "failing over");
+                    last = Some(e);
+                }
+                other => {
+                    member.record(true, &self.breaker);
+                    return other;
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::generic("replicated", "", "no store to read from", None)))
+    }
+
+    /// Applies a write to the primary, then as the write mode says.
+    async fn write<'a, T, F, Fut>(&'a self, path: &ObjectPath, op: F) -> Result<T>
+    where
+        F: Fn(&'a Arc<dyn ObjectStore>) -> Fut,
+        Fut: Future<Output = Result<T>> + 'a,
+    {
+        let result = op(self.primary()).await?;
+        match &self.writes {
+            WriteMode::PrimaryOnly => {}
+            WriteMode::AllReplicas => {
+                for member in &self.members[1..] {
+                    op(&member.store).await?;
+                }
+            }
+            WriteMode::Journal(journal) => journal.record(path)?,
+        }
+        Ok(result)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for Replicated {
+    fn info(&self) -> &StoreInfo {
+        self.primary().info()
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        self.primary().capabilities()
+    }
+
+    async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
+        self.write(path, |s| s.put_opts(path, data.clone(), opts.clone())).await
+    }
+
+    async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
+        match &self.writes {
+            WriteMode::PrimaryOnly => self.primary().put_multipart_opts(path, opts).await,
+            WriteMode::Journal(journal) => {
+                // Recorded up front: a journal entry for an upload that then fails is harmless
+                // (the mirror finds nothing to do), a missing one would lose a write.
+                journal.record(path)?;
+                self.primary().put_multipart_opts(path, opts).await
+            }
+            WriteMode::AllReplicas => Err(Error::not_supported(
+                &self.info().provider,
+                "multipart uploads to all replicas at once: use put_stream on each, or WriteMode::Journal",
+            )),
+        }
+    }
+
+    async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
+        self.read(|s| s.get_opts(path, opts.clone())).await
+    }
+
+    async fn head(&self, path: &ObjectPath) -> Result<ObjectMeta> {
+        self.read(|s| s.head(path)).await
+    }
+
+    async fn delete(&self, path: &ObjectPath) -> Result<()> {
+        self.write(path, |s| s.delete(path)).await
+    }
+
+    fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        // Fail over only before the first item: switching stores mid-listing could skip or
+        // repeat keys if the replicas differ.
+        let this = self.clone();
+        stream::once(async move {
+            let mut last = None;
+            for member in this.candidates() {
+                let mut items = member.store.list_opts(opts.clone()).peekable();
+                match std::pin::Pin::new(&mut items).peek().await {
+                    Some(Err(e)) if e.is_retryable() => {
+                        member.record(false, &this.breaker);
+                        last = items.next().await;
+                    }
+                    _ => {
+                        member.record(true, &this.breaker);
+                        return items.boxed();
+                    }
+                }
+            }
+            let e = match last {
+                Some(Err(e)) => e,
+                _ => Error::generic("replicated", "", "every store is unavailable", None),
+            };
+            stream::once(async move { Err(e) }).boxed()
+        })
+        .flatten()
+        .boxed()
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&ObjectPath>) -> Result<ListResult> {
+        self.read(|s| s.list_with_delimiter(prefix)).await
+    }
+
+    async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
+        self.write(to, |s| s.copy_opts(from, to, opts.clone())).await
+    }
+
+    async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
+        self.primary().list_pending_uploads(prefix).await
+    }
+
+    async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
+        self.primary().abort_pending_upload(upload).await
+    }
+}
