@@ -75,19 +75,21 @@ impl Default for MemoryStore {
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
-        let mut caps = Capabilities::default();
-        caps.put_if_not_exists = true;
-        caps.put_if_match = true;
-        caps.get_conditions = true;
-        caps.copy = true;
-        caps.copy_if_not_exists = true;
-        caps.rename = true;
-        caps.multipart = true;
-        caps.pending_uploads = true;
-        caps.batch_delete_max = 1000;
-        caps.user_metadata = true;
-        caps.content_type = true;
-        caps.list_etags = true;
+        let caps = Capabilities {
+            put_if_not_exists: true,
+            put_if_match: true,
+            get_conditions: true,
+            copy: true,
+            copy_if_not_exists: true,
+            rename: true,
+            multipart: true,
+            pending_uploads: true,
+            batch_delete_max: 1000,
+            user_metadata: true,
+            content_type: true,
+            list_etags: true,
+            ..Capabilities::default()
+        };
         MemoryStore {
             state: Arc::default(),
             info: Arc::new(StoreInfo::new(PROVIDER, "Memory", Jurisdiction::SelfHosted)),

@@ -241,10 +241,7 @@ mod tests {
     const TIB: u64 = 1024 * GIB;
 
     fn caps(max_parts: u32, min: u64) -> Capabilities {
-        let mut c = Capabilities::default();
-        c.multipart_max_parts = max_parts;
-        c.multipart_min_part_size = min;
-        c
+        Capabilities { multipart_max_parts: max_parts, multipart_min_part_size: min, ..Capabilities::default() }
     }
 
     #[test]
