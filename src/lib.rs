@@ -1,2 +1,38 @@
-//! ferry: portable object storage.
+//! # ferry: portable object storage
+//!
+//! One async trait, [`ObjectStore`], for every provider — AWS S3, the European
+//! S3-compatible clouds (OVHcloud, Scaleway, IONOS, Hetzner, Exoscale, STACKIT, …),
+//! self-hosted servers, a local directory and memory — and a mirror that replicates a
+//! bucket from any of them to any other.
+//!
+//! Open a store from a URL with [`open`]:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> ferry::Result<()> {
+//! use ferry::{ObjectPath, ObjectStoreExt};
+//!
+//! let store = ferry::memory::MemoryStore::new();
+//! let key = ObjectPath::parse("reports/2026.csv")?;
+//! store.put(&key, "year,total\n2026,42\n".into()).await?;
+//! let bytes = store.get(&key).await?.bytes().await?;
+//! assert_eq!(bytes, "year,total\n2026,42\n");
+//! # Ok(()) }
+//! ```
+//!
+//! Cargo features choose the backends: `s3` (S3 and every S3-compatible provider) and
+//! `mirror` (the replication engine) are on by default.
+#![warn(missing_docs)]
+
 pub use ferry_core::*;
+
+#[cfg(feature = "mirror")]
+pub use ferry_mirror as mirror;
+#[cfg(feature = "s3")]
+pub use ferry_providers as providers;
+#[cfg(feature = "s3")]
+pub use ferry_s3 as s3;
+
+#[cfg(feature = "encrypt")]
+pub use ferry_encrypt as encrypt;
+#[cfg(feature = "compat")]
+pub use ferry_compat as compat;

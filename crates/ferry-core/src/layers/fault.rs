@@ -37,7 +37,7 @@ pub enum FaultKind {
 /// What [`FaultStore`] injects and how often.
 #[derive(Debug, Clone)]
 pub struct FaultConfig {
-    /// Probability in [0, 1] that a request gets a fault.
+    /// Probability in [0, 1] that a request gets a fault (see also [`FaultStore::set_rate`]).
     pub rate: f64,
     /// Faults to choose from, uniformly.
     pub kinds: Vec<FaultKind>,
@@ -62,13 +62,22 @@ pub struct FaultStore {
     config: Arc<FaultConfig>,
     rng: Arc<SplitMix>,
     injected: Arc<AtomicU64>,
+    /// The live fault rate (f64 bits), changeable while the store is in use.
+    rate: Arc<AtomicU64>,
 }
 
 impl FaultStore {
     /// Wraps `inner`.
     pub fn new(inner: Arc<dyn ObjectStore>, config: FaultConfig) -> Self {
         let rng = Arc::new(SplitMix::new(config.seed));
-        FaultStore { inner, config: Arc::new(config), rng, injected: Arc::default() }
+        let rate = Arc::new(AtomicU64::new(config.rate.to_bits()));
+        FaultStore { inner, config: Arc::new(config), rng, injected: Arc::default(), rate }
+    }
+
+    /// Changes the fault rate from now on, for every clone of this store: `1.0` is an
+    /// outage, `0.0` the recovery.
+    pub fn set_rate(&self, rate: f64) {
+        self.rate.store(rate.to_bits(), Ordering::Relaxed);
     }
 
     /// Faults injected so far.
@@ -77,7 +86,7 @@ impl FaultStore {
     }
 
     fn draw(&self) -> Option<FaultKind> {
-        if self.config.kinds.is_empty() || self.rng.next_f64() >= self.config.rate {
+        if self.config.kinds.is_empty() || self.rng.next_f64() >= f64::from_bits(self.rate.load(Ordering::Relaxed)) {
             return None;
         }
         let i = (self.rng.next_u64() % self.config.kinds.len() as u64) as usize;
