@@ -152,6 +152,7 @@ impl GetRange {
             }
             GetRange::Offset(o) => Ok(*o..size),
             GetRange::Suffix(0) => Err("empty suffix range".to_string()),
+            GetRange::Suffix(_) if size == 0 => Err("suffix range of an empty object".to_string()),
             GetRange::Suffix(n) => Ok(size.saturating_sub(*n)..size),
         }
     }
