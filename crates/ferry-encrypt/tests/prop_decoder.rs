@@ -48,7 +48,7 @@ proptest! {
         let i = at.index(sealed.len());
         sealed[i] ^= flip;
         rt.block_on(raw.put(&key, sealed.into())).unwrap();
-        let range = (ranged && len > 0).then(|| GetRange::Bounded(0..len as u64));
+        let range = (ranged && len > 0).then_some(GetRange::Bounded(0..len as u64));
         match read(&store, range) {
             Err(Error::Integrity { .. }) => {}
             // A ranged read does not cover the trailer, and may not touch a changed chunk.
