@@ -287,3 +287,26 @@ async fn bad_options_are_setup_errors() {
     let err = Mirror::new(arc(&src), arc(&dst), MirrorOptions::default().include("a/[")).run().await.unwrap_err();
     assert!(err.to_string().contains("bad glob"), "{err}");
 }
+
+#[tokio::test]
+async fn truncated_source_bodies_are_never_written() {
+    let (src, dst) = (MemoryStore::new(), MemoryStore::new());
+    for i in 0..40 {
+        src.put(&key(&format!("t/{i}")), content(1000 + i, i as u64)).await.unwrap();
+    }
+    // 12 MiB with 5 MiB parts: the multipart path must abort, not complete, a short body.
+    src.put(&key("t/big"), content(12 * MIB, 5)).await.unwrap();
+    let always: Arc<dyn ObjectStore> = Arc::new(TestStore::new(src.clone()).truncating_gets(1.0, 3));
+    let opts = MirrorOptions::default().part_size(5 * MIB as u64).attempts(1);
+    let report = Mirror::new(always, arc(&dst), opts).run().await.unwrap();
+    assert_eq!(report.failed, 41, "{report}");
+    assert!(report.failures.iter().all(|f| f.kind == "Integrity"), "{:?}", report.failures);
+    assert_eq!(dst.len(), 0, "no truncated object became visible");
+    assert!(dst.list_pending_uploads(None).await.unwrap().is_empty(), "the multipart upload was aborted");
+
+    let sometimes: Arc<dyn ObjectStore> = Arc::new(TestStore::new(src.clone()).truncating_gets(0.3, 11));
+    let opts = MirrorOptions::default().part_size(5 * MIB as u64).attempts(10);
+    let report = Mirror::new(sometimes, arc(&dst), opts).run().await.unwrap();
+    assert!(report.in_sync, "{report}");
+    assert_eq!(snapshot(&src).await, snapshot(&dst).await);
+}

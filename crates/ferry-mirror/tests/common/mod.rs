@@ -48,6 +48,8 @@ pub struct TestStore {
     pub put_count: AtomicU64,
     pub fail_puts: Option<(f64, Mutex<u64>)>,
     pub listing: Listing,
+    /// Gets whose body silently stops halfway, as a cut connection that looks complete.
+    pub truncate_gets: bool,
     pub window: Option<(Arc<Window>, bool)>,
 }
 
@@ -59,12 +61,19 @@ impl TestStore {
             put_count: AtomicU64::new(0),
             fail_puts: None,
             listing: Listing::Honest,
+            truncate_gets: false,
             window: None,
         }
     }
     /// Fails this share of puts with a transient error, deterministically from `seed`.
     pub fn failing_puts(mut self, rate: f64, seed: u64) -> Self {
         self.fail_puts = Some((rate, Mutex::new(seed)));
+        self
+    }
+    /// Truncates (silently) the bodies of the share of gets given to `failing_puts`'s roll.
+    pub fn truncating_gets(mut self, rate: f64, seed: u64) -> Self {
+        self.fail_puts = Some((rate, Mutex::new(seed)));
+        self.truncate_gets = true;
         self
     }
     pub fn listing(mut self, listing: Listing) -> Self {
@@ -105,7 +114,7 @@ impl ObjectStore for TestStore {
         self.inner.capabilities()
     }
     async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
-        if self.roll() {
+        if !self.truncate_gets && self.roll() {
             return Err(Error::transient("test", path.as_str(), "injected 503", None));
         }
         let r = self.inner.put_opts(path, data, opts).await?;
@@ -117,7 +126,14 @@ impl ObjectStore for TestStore {
         self.inner.put_multipart_opts(path, opts).await
     }
     async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
-        self.inner.get_opts(path, opts).await
+        let mut result = self.inner.get_opts(path, opts).await?;
+        if self.truncate_gets && !result.range.is_empty() && self.roll() {
+            let chunks: Vec<Bytes> = result.body.try_collect().await?;
+            let data: Vec<u8> = chunks.concat();
+            let half = Bytes::from(data[..data.len() / 2].to_vec());
+            result.body = futures::stream::once(async move { Ok(half) }).boxed();
+        }
+        Ok(result)
     }
     async fn head(&self, path: &ObjectPath) -> Result<ObjectMeta> {
         self.inner.head(path).await
