@@ -98,10 +98,14 @@ impl Ctx {
         }
     }
 
-    /// Bytes of the in-flight budget one copy of `size` bytes holds: what the upload can
-    /// buffer at once.
+    /// KiB of the in-flight budget one copy of `size` bytes holds: what the upload can
+    /// buffer at once (all of it where the destination has no multipart upload).
     fn reservation(&self, size: u64) -> u32 {
-        let window = self.opts.part_size.saturating_mul(self.opts.part_concurrency as u64 + 1);
+        let window = if self.dst.capabilities().multipart {
+            self.opts.part_size.saturating_mul(self.opts.part_concurrency as u64 + 1)
+        } else {
+            size
+        };
         let bytes = size.min(window).max(1);
         (bytes.div_ceil(1024)).min(u64::from(self.budget_kib)) as u32
     }
