@@ -67,10 +67,17 @@ impl Ctx {
         }
     }
 
-    /// The strongest comparison: what ferry recorded when it copied. Costs one HEAD of the
-    /// destination (only reached when sizes match), and a HEAD of the source only when the
-    /// source changed version but may still hold the same content.
+    /// The strongest comparison: equal plain-MD5 etags of one provider, else what ferry
+    /// recorded when it copied. Costs one HEAD of the destination (only reached when sizes
+    /// match and etags cannot settle it), and a HEAD of the source only when the source
+    /// changed version but may still hold the same content.
     async fn by_record(&self, s: &ObjectMeta, d: &ObjectMeta) -> Result<Verdict> {
+        // Equal plain MD5s from one provider are equal contents: no request needed.
+        if let Some((a, b)) = self.etags_comparable(s, d) {
+            if a.eq_ignore_ascii_case(b) {
+                return Ok(Verdict::Same(Rule::Etag));
+            }
+        }
         let head = match self.count_head(self.dst.head(&d.path)).await {
             Ok(h) => h,
             // Gone since it was listed: copy it again.
@@ -97,11 +104,6 @@ impl Ctx {
                     Some(_) => Verdict::Changed(Rule::Sha256),
                     None => Verdict::Changed(if recorded_etag.is_some() { Rule::SourceEtag } else { Rule::Unproven }),
                 });
-            }
-        }
-        if let Some((a, b)) = self.etags_comparable(s, d) {
-            if a.eq_ignore_ascii_case(b) {
-                return Ok(Verdict::Same(Rule::Etag));
             }
         }
         Ok(Verdict::Changed(if recorded_etag.is_some() { Rule::SourceEtag } else { Rule::Unproven }))

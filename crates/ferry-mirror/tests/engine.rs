@@ -9,8 +9,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use common::{content, key, snapshot, Listing, TestStore, Window};
 use ferry_core::memory::MemoryStore;
-use ferry_core::{Metadata, ObjectStore, ObjectStoreExt, PutOptions};
+use ferry_core::{Jurisdiction, Metadata, ObjectStore, ObjectStoreExt, PutOptions, StoreInfo};
 use ferry_mirror::{Mirror, MirrorOptions, Rule, Shard, VerifyMode, META_SHA256};
+use sha2::Digest;
 
 const MIB: usize = 1024 * 1024;
 
@@ -65,7 +66,44 @@ async fn full_copy_is_byte_identical_and_the_second_run_copies_nothing() {
     assert!(again.in_sync, "{again}");
     assert_eq!(again.copied, 0);
     assert_eq!(again.skipped, report.copied);
-    assert_eq!(again.compared.get(&Rule::SourceEtag), Some(&report.copied), "{again}");
+    // One provider with plain-MD5 etags: the etags settle it without a request; the big
+    // object's multipart etag is not an MD5, so its record decides, for one HEAD.
+    assert_eq!(again.compared.get(&Rule::Etag), Some(&(report.copied - 1)), "{again}");
+    assert_eq!(again.compared.get(&Rule::SourceEtag), Some(&1), "{again}");
+    assert_eq!(again.requests.head, 1);
+}
+
+#[tokio::test]
+async fn across_providers_the_recorded_source_version_decides() {
+    let src = MemoryStore::new();
+    let dst = MemoryStore::new().with_info(StoreInfo::new("elsewhere", "Elsewhere", Jurisdiction::Eu));
+    seed(&src).await;
+    let first = Mirror::new(arc(&src), arc(&dst), MirrorOptions::default()).run().await.unwrap();
+    let again = Mirror::new(arc(&src), arc(&dst), MirrorOptions::default()).run().await.unwrap();
+    assert_eq!(again.copied, 0, "{again}");
+    assert_eq!(again.compared.get(&Rule::SourceEtag), Some(&first.copied), "{again}");
+    assert_eq!(again.requests.head, first.copied, "one HEAD per same-size object");
+
+    // A new source version (another etag) whose recorded hash equals the destination's:
+    // the same content, nothing to copy. A different recorded hash: copied.
+    let record = |sha: &str, source_etag: Option<&str>| {
+        let mut metadata = Metadata::new();
+        metadata.insert(META_SHA256.into(), sha.into());
+        if let Some(e) = source_etag {
+            metadata.insert("ferry-source-etag".into(), e.into());
+        }
+        PutOptions { metadata, ..Default::default() }
+    };
+    let sha = |data: &str| format!("{:x}", sha2::Sha256::digest(data.as_bytes()));
+    let (abc, xyz) = (sha("abc"), sha("xyz"));
+    src.put_opts(&key("same"), "abc".into(), record(&abc, None)).await.unwrap();
+    dst.put_opts(&key("same"), "abc".into(), record(&abc, Some("an-older-version"))).await.unwrap();
+    src.put_opts(&key("other"), "xyz".into(), record(&xyz, None)).await.unwrap();
+    dst.put_opts(&key("other"), "abc".into(), record(&abc, Some("an-older-version"))).await.unwrap();
+    let third = Mirror::new(arc(&src), arc(&dst), MirrorOptions::default()).run().await.unwrap();
+    assert_eq!(third.compared.get(&Rule::Sha256), Some(&2), "{third}");
+    assert_eq!(third.copied, 1, "{third}");
+    assert_eq!(dst.get(&key("other")).await.unwrap().bytes().await.unwrap(), "xyz");
 }
 
 #[tokio::test]
@@ -309,4 +347,17 @@ async fn truncated_source_bodies_are_never_written() {
     let report = Mirror::new(sometimes, arc(&dst), opts).run().await.unwrap();
     assert!(report.in_sync, "{report}");
     assert_eq!(snapshot(&src).await, snapshot(&dst).await);
+}
+
+#[tokio::test]
+async fn a_source_whose_recorded_hash_lies_is_not_copied() {
+    let (src, dst) = (MemoryStore::new(), MemoryStore::new());
+    let mut metadata = Metadata::new();
+    metadata.insert(META_SHA256.into(), "0".repeat(64));
+    let opts = PutOptions { metadata, ..Default::default() };
+    src.put_opts(&key("liar"), "content".into(), opts).await.unwrap();
+    let report = Mirror::new(arc(&src), arc(&dst), MirrorOptions::default().attempts(1)).run().await.unwrap();
+    assert_eq!(report.failed, 1, "{report}");
+    assert_eq!(report.failures[0].kind, "Integrity");
+    assert!(dst.is_empty());
 }
