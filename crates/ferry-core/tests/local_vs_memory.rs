@@ -8,8 +8,8 @@ use bytes::Bytes;
 use ferry_core::local::LocalStore;
 use ferry_core::memory::MemoryStore;
 use ferry_core::{
-    CopyMode, CopyOptions, ErrorKind, GetOptions, GetRange, Metadata, ObjectPath, ObjectStore, ObjectStoreExt, PutMode,
-    PutOptions, UpdateVersion,
+    CopyMode, CopyOptions, ErrorKind, GetOptions, GetRange, Metadata, ObjectPath, ObjectStore, PutMode, PutOptions,
+    UpdateVersion,
 };
 use futures::TryStreamExt;
 
