@@ -7,7 +7,9 @@
 //! Symbolic links are not objects: the walk neither lists nor follows them. Names that are
 //! not valid UTF-8 or not valid keys are skipped with a warning.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use cap_std::fs::{Dir, DirEntry};
 use std::sync::Arc;
 
 use futures::stream::{self, BoxStream, StreamExt};
@@ -26,6 +28,7 @@ const CHANNEL: usize = 256;
 struct Entry {
     name: String,
     is_dir: bool,
+    entry: DirEntry,
 }
 
 /// Byte order of `name`, or of `name/` for a directory: depth-first order is then key order.
@@ -58,16 +61,40 @@ pub(crate) fn list(root: Arc<Root>, opts: ListOptions) -> BoxStream<'static, Res
 type Sender = mpsc::Sender<Result<ObjectMeta>>;
 
 fn walk_from(root: &Root, opts: &ListOptions, tx: &Sender) -> Result<()> {
-    let (rel, key_prefix) = match &opts.prefix {
-        None => (PathBuf::new(), String::new()),
+    let Some((dir, key_prefix)) = start_dir(root, opts.prefix.as_ref())? else {
+        return Ok(());
+    };
+    walk_dir(&dir, &key_prefix, opts.offset.as_ref().map(|o| o.as_str()), tx).map(|_| ())
+}
+
+/// A handle on the directory of `prefix` (the root for none) and the key prefix of its
+/// entries; `None` when there is no such directory.
+fn start_dir(root: &Root, prefix: Option<&ObjectPath>) -> Result<Option<(Dir, String)>> {
+    let (opened, key_prefix) = match prefix {
+        None => (root.dir.try_clone(), String::new()),
         Some(p) => {
             if !real_dir(root, p)? {
-                return Ok(());
+                return Ok(None);
             }
-            (PathBuf::from(p.as_str()), format!("{p}/"))
+            (root.dir.open_dir(p.as_str()), format!("{p}/"))
         }
     };
-    walk_dir(root, &rel, &key_prefix, opts.offset.as_ref().map(|o| o.as_str()), tx).map(|_| ())
+    match opened {
+        Ok(dir) => Ok(Some((dir, key_prefix))),
+        Err(e) if is_absent(&e) => Ok(None),
+        Err(e) => Err(io_error(e, key_prefix.trim_end_matches('/'), "listing")),
+    }
+}
+
+/// Opens the subdirectory `name` of `dir`; `None` if it vanished meanwhile.
+///
+/// The handle confines the walk below it: a directory swapped for a link cannot lead out.
+fn open_sub(dir: &Dir, name: &str, key: &str) -> Result<Option<Dir>> {
+    match dir.open_dir(name) {
+        Ok(d) => Ok(Some(d)),
+        Err(e) if is_absent(&e) => Ok(None),
+        Err(e) => Err(io_error(e, key, "listing")),
+    }
 }
 
 /// Whether `prefix` is a directory reached without following any symlink (and not reserved).
@@ -89,10 +116,9 @@ fn real_dir(root: &Root, prefix: &ObjectPath) -> Result<bool> {
 }
 
 /// Reads and sorts one directory. `None` if it vanished meanwhile.
-fn read_sorted(root: &Root, rel: &Path, key_prefix: &str) -> Result<Option<Vec<Entry>>> {
+fn read_sorted(dir: &Dir, key_prefix: &str) -> Result<Option<Vec<Entry>>> {
     let dir_key = key_prefix.trim_end_matches('/');
-    let read = if rel.as_os_str().is_empty() { root.dir.entries() } else { root.dir.read_dir(rel) };
-    let entries = match read {
+    let entries = match dir.entries() {
         Ok(r) => r,
         Err(e) if is_absent(&e) => return Ok(None),
         Err(e) => return Err(io_error(e, dir_key, "listing")),
@@ -120,9 +146,9 @@ fn read_sorted(root: &Root, rel: &Path, key_prefix: &str) -> Result<Option<Vec<E
             Err(e) => return Err(io_error(e, dir_key, "listing")),
         };
         if ft.is_dir() {
-            out.push(Entry { name, is_dir: true });
+            out.push(Entry { name, is_dir: true, entry });
         } else if ft.is_file() {
-            out.push(Entry { name, is_dir: false });
+            out.push(Entry { name, is_dir: false, entry });
         } // symlinks, sockets, fifos and devices are not objects
     }
     out.sort_by(cmp);
@@ -140,8 +166,8 @@ fn parse_key(full: &str) -> Option<ObjectPath> {
 }
 
 /// Walks `rel` depth-first; `Ok(false)` when the consumer went away.
-fn walk_dir(root: &Root, rel: &Path, key_prefix: &str, offset: Option<&str>, tx: &Sender) -> Result<bool> {
-    let Some(entries) = read_sorted(root, rel, key_prefix)? else {
+fn walk_dir(dir: &Dir, key_prefix: &str, offset: Option<&str>, tx: &Sender) -> Result<bool> {
+    let Some(entries) = read_sorted(dir, key_prefix)? else {
         return Ok(true);
     };
     for entry in entries {
@@ -156,7 +182,8 @@ fn walk_dir(root: &Root, rel: &Path, key_prefix: &str, offset: Option<&str>, tx:
             if parse_key(&full).is_none() {
                 continue;
             }
-            if !walk_dir(root, &rel.join(&entry.name), &sub, offset, tx)? {
+            let Some(sub_dir) = open_sub(dir, &entry.name, &full)? else { continue };
+            if !walk_dir(&sub_dir, &sub, offset, tx)? {
                 return Ok(false);
             }
             continue;
@@ -165,7 +192,7 @@ fn walk_dir(root: &Root, rel: &Path, key_prefix: &str, offset: Option<&str>, tx:
             continue;
         }
         let Some(key) = parse_key(&full) else { continue };
-        let meta = match root.dir.symlink_metadata(rel.join(&entry.name)) {
+        let meta = match entry.entry.metadata() {
             Ok(m) if m.is_file() => object_meta(key, &m),
             Ok(_) => continue,
             Err(e) if is_absent(&e) => continue, // deleted while we walked
@@ -179,8 +206,8 @@ fn walk_dir(root: &Root, rel: &Path, key_prefix: &str, offset: Option<&str>, tx:
 }
 
 /// Whether the directory `rel` holds at least one object, at any depth.
-fn holds_object(root: &Root, rel: &Path, key_prefix: &str) -> Result<bool> {
-    let Some(entries) = read_sorted(root, rel, key_prefix)? else {
+fn holds_object(dir: &Dir, key_prefix: &str) -> Result<bool> {
+    let Some(entries) = read_sorted(dir, key_prefix)? else {
         return Ok(false);
     };
     for entry in entries {
@@ -188,8 +215,13 @@ fn holds_object(root: &Root, rel: &Path, key_prefix: &str) -> Result<bool> {
         if ObjectPath::parse(full.as_str()).is_err() {
             continue;
         }
-        if !entry.is_dir || holds_object(root, &rel.join(&entry.name), &format!("{full}/"))? {
+        if !entry.is_dir {
             return Ok(true);
+        }
+        if let Some(sub) = open_sub(dir, &entry.name, &full)? {
+            if holds_object(&sub, &format!("{full}/"))? {
+                return Ok(true);
+            }
         }
     }
     Ok(false)
@@ -198,29 +230,24 @@ fn holds_object(root: &Root, rel: &Path, key_prefix: &str) -> Result<bool> {
 /// One level below `prefix`: objects in it and subdirectories holding at least one object.
 pub(crate) fn list_one_level(root: &Root, prefix: Option<&ObjectPath>) -> Result<ListResult> {
     let mut out = ListResult::default();
-    let (rel, key_prefix) = match prefix {
-        None => (PathBuf::new(), String::new()),
-        Some(p) => {
-            if !real_dir(root, p)? {
-                return Ok(out);
-            }
-            (PathBuf::from(p.as_str()), format!("{p}/"))
-        }
+    let Some((dir, key_prefix)) = start_dir(root, prefix)? else {
+        return Ok(out);
     };
-    let Some(entries) = read_sorted(root, &rel, &key_prefix)? else {
+    let Some(entries) = read_sorted(&dir, &key_prefix)? else {
         return Ok(out);
     };
     for entry in entries {
         let full = format!("{key_prefix}{}", entry.name);
         let Some(key) = parse_key(&full) else { continue };
-        let path = rel.join(&entry.name);
         if entry.is_dir {
-            if holds_object(root, &path, &format!("{full}/"))? {
-                out.common_prefixes.push(key);
+            if let Some(sub) = open_sub(&dir, &entry.name, &full)? {
+                if holds_object(&sub, &format!("{full}/"))? {
+                    out.common_prefixes.push(key);
+                }
             }
             continue;
         }
-        match root.dir.symlink_metadata(&path) {
+        match entry.entry.metadata() {
             Ok(m) if m.is_file() => out.objects.push(object_meta(key, &m)),
             Ok(_) => {}
             Err(e) if is_absent(&e) => {}
