@@ -329,3 +329,36 @@ async fn dropping_a_listing_stops_the_walk() {
     // The walker notices the closed channel; the store stays usable.
     assert_eq!(keys(&s, Some("many"), Some("many/0597")).await, ["many/0598", "many/0599"]);
 }
+
+#[tokio::test]
+async fn a_segment_too_long_for_the_filesystem_is_a_clear_error() {
+    let (_t, s) = store();
+    let long = key(&format!("dir/{}", "n".repeat(300)));
+    let err = s.put(&long, "x".into()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidPath, "{err}");
+    assert_eq!(s.head(&long).await.unwrap_err().kind(), ErrorKind::NotFound);
+    s.delete(&long).await.unwrap();
+    let long_dir = key(&format!("{}/x", "d".repeat(300)));
+    assert_eq!(s.put(&long_dir, "x".into()).await.unwrap_err().kind(), ErrorKind::InvalidPath);
+    assert!(keys(&s, None, None).await.is_empty());
+}
+
+#[tokio::test]
+async fn stale_temp_files_are_swept_on_open_and_fresh_ones_kept() {
+    let (_t, s) = store();
+    let tmp_dir = s.root().join(".ferry/tmp");
+    let old = tmp_dir.join("t-crashed");
+    std::fs::write(&old, "partial").unwrap();
+    let two_days = std::time::Duration::from_secs(48 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - two_days)
+        .unwrap();
+    let fresh = tmp_dir.join("t-in-flight");
+    std::fs::write(&fresh, "being written").unwrap();
+    let _reopened = LocalStore::new(s.root()).unwrap();
+    assert!(!old.exists(), "a day-old temp file is removed");
+    assert!(fresh.exists(), "a recent one may belong to a live writer");
+}

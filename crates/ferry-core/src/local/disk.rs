@@ -44,6 +44,19 @@ impl Root {
         Root { dir, path, locks: (0..STRIPES).map(|_| Mutex::new(())).collect(), counter: AtomicU64::new(0) }
     }
 
+    /// Removes temp files a crashed writer left behind, once they are old enough that no
+    /// live writer (in any process) can still be using them.
+    pub(crate) fn sweep_temp(&self, older_than: Duration) {
+        let Ok(entries) = self.dir.read_dir(TMP_DIR) else { return };
+        let cutoff = SystemTime::now().checked_sub(older_than).unwrap_or(UNIX_EPOCH);
+        for entry in entries.flatten() {
+            let stale = entry.metadata().map(|m| m.is_file() && modified(&m) < cutoff).unwrap_or(false);
+            if stale {
+                let _ = self.dir.remove_file(Path::new(TMP_DIR).join(entry.file_name()));
+            }
+        }
+    }
+
     /// Locks the stripe of `key`. Commits of one key are serialised within this process so
     /// that `PutMode::Update` is a true compare-and-swap here (not across processes).
     pub(crate) fn lock(&self, key: &ObjectPath) -> MutexGuard<'_, ()> {
@@ -323,9 +336,10 @@ pub(crate) fn object_meta(path: ObjectPath, m: &Metadata) -> ObjectMeta {
     meta
 }
 
-/// Whether an error means "nothing there" (including a file where a directory was expected).
+/// Whether an error means "nothing there": also a file where a directory was expected, and
+/// a name too long for the filesystem (nothing can be stored under it).
 pub(crate) fn is_absent(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory)
+    matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename)
 }
 
 fn conflicts(e: &io::Error) -> bool {
@@ -356,6 +370,10 @@ pub(crate) fn io_error(e: io::Error, key: &str, action: &str) -> Error {
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => {
             Error::NotFound { provider: PROVIDER.into(), path: key.into(), source: Some(Box::new(e)) }
         }
+        io::ErrorKind::InvalidFilename => Error::InvalidPath {
+            path: key.chars().take(200).collect(),
+            reason: format!("the local filesystem cannot hold this name: {e}"),
+        },
         io::ErrorKind::PermissionDenied => {
             Error::PermissionDenied { provider: PROVIDER.into(), path: key.into(), message: format!("{action}: {e}") }
         }

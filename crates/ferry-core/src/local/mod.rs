@@ -21,7 +21,10 @@
 //! - ETags are derived from inode, modification time and size: free to compute, different
 //!   after every write, but not content hashes.
 //! - Keys are stored as file names, so each segment must fit the filesystem's name limit
-//!   (255 bytes on most).
+//!   (255 bytes on most); a longer one is [`Error::InvalidPath`] on write and absent on read.
+//! - A read streams from the file handle opened when it started: a concurrent overwrite
+//!   (a rename) never splices two versions, and the etag describes the bytes read.
+//! - Temp files older than a day, left by a crashed writer, are removed when a store opens.
 
 mod disk;
 mod meta;
@@ -55,6 +58,8 @@ use disk::{io_error, is_absent, object_meta, Root, RESERVED, TMP_DIR};
 use meta::Sidecar;
 
 pub(crate) const PROVIDER: &str = "local";
+/// Age after which a temp file is a crashed writer's leftover.
+const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 /// Bytes per chunk of a read's body.
 const READ_CHUNK: u64 = 256 * 1024;
 
@@ -126,13 +131,11 @@ impl LocalStore {
             list_etags: true,
             ..Capabilities::default()
         };
+        let root = Root::new(dir, path.to_path_buf());
+        root.sweep_temp(STALE_TEMP);
         let info = StoreInfo::new(PROVIDER, "Local directory", Jurisdiction::SelfHosted)
             .with_endpoint(path.display().to_string());
-        Ok(LocalStore {
-            root: Arc::new(Root::new(dir, path.to_path_buf())),
-            info: Arc::new(info),
-            caps: Arc::new(caps),
-        })
+        Ok(LocalStore { root: Arc::new(root), info: Arc::new(info), caps: Arc::new(caps) })
     }
 
     /// The directory this store keeps its objects in.
@@ -175,7 +178,13 @@ fn check_key(key: &ObjectPath) -> Result<()> {
 /// Opens the object at `key` and reads its full metadata from the open handle, so the etag
 /// describes exactly the bytes that will be read.
 fn open_object(root: &Root, key: &ObjectPath) -> Result<(std::fs::File, ObjectMeta)> {
-    let file = root.dir.open(key.as_str()).map_err(|e| io_error(e, key.as_str(), "opening"))?;
+    let file = root.dir.open(key.as_str()).map_err(|e| {
+        if is_absent(&e) {
+            Error::not_found(PROVIDER, key.as_str())
+        } else {
+            io_error(e, key.as_str(), "opening")
+        }
+    })?;
     let m = file.metadata().map_err(|e| io_error(e, key.as_str(), "reading metadata"))?;
     if !m.is_file() {
         // A directory (objects under `key/` exist) is no object.
