@@ -25,7 +25,8 @@ const TIB: u64 = 1024 * GIB;
 pub struct Capabilities {
     /// `PutMode::Create` is atomic: of concurrent creators exactly one wins.
     pub put_if_not_exists: bool,
-    /// `PutMode::Update` (compare-and-swap on etag or version) is honoured.
+    /// `PutMode::Update` (compare-and-swap on etag or version) is honoured. On `local` the
+    /// swap is atomic among users of one process only (an in-process lock).
     pub put_if_match: bool,
     /// Reads honour `if_match` / `if_none_match` / `if_modified_since` / `if_unmodified_since`.
     pub get_conditions: bool,
