@@ -82,7 +82,11 @@ impl EncryptedStore {
                 inner.capabilities().multipart_min_part_size
             )));
         }
-        if chunk == 0 || config.part_size == 0 || !config.part_size.is_multiple_of(MIB) || !config.part_size.is_multiple_of(chunk) {
+        if chunk == 0
+            || config.part_size == 0
+            || !config.part_size.is_multiple_of(MIB)
+            || !config.part_size.is_multiple_of(chunk)
+        {
             return Err(Error::invalid_config(format!(
                 "encryption part size ({}) must be a non-zero multiple of 1 MiB and of the chunk size ({chunk})",
                 config.part_size
