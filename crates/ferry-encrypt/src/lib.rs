@@ -2,7 +2,7 @@
 //!
 //! Client-side encryption for any ferry store: [`EncryptedStore`] wraps a store so the
 //! provider holds only ciphertext, while callers read and write plaintext — ranges, listings
-//! and multipart uploads included. The ciphertext format is in [`format`].
+//! and multipart uploads included. The ciphertext format is in [`mod@format`].
 
 mod decrypt;
 pub mod format;
