@@ -1,0 +1,313 @@
+//! `mirror`: replicate a bucket from any store ferry opens to any other.
+//!
+//! ```text
+//! cargo run --release --example mirror -- SRC_URL DST_URL [flags]
+//! cargo run --release --example mirror            # demo: local -> local, twice
+//! ```
+//!
+//! Exit code 0 only when source and destination match at the end; 1 when objects failed or
+//! the run was aborted; 2 for bad arguments or a store that cannot be reached.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use ferry::mirror::{human_bytes, parse_duration, parse_size, Mirror, MirrorOptions, MirrorReport, Progress, Shard};
+use ferry::{ObjectPath, ObjectStore, ObjectStoreExt};
+
+#[derive(Parser, Debug)]
+#[command(about = "Mirror a bucket between any two stores ferry opens (no arguments: a local demo)")]
+struct Args {
+    /// Source URL (memory://, file:///dir, s3://bucket/prefix, scaleway://…).
+    src: Option<String>,
+    /// Destination URL.
+    dst: Option<String>,
+    /// Delete destination objects the source does not have.
+    #[arg(long)]
+    delete: bool,
+    /// Abort before deleting anything if more than N objects would be deleted.
+    #[arg(long, value_name = "N")]
+    max_delete: Option<u64>,
+    /// Write nothing; report what would be copied and deleted, and what it would cost.
+    #[arg(long)]
+    dry_run: bool,
+    /// What counts as changed: hash (default), etag, size-mtime, size.
+    #[arg(long, default_value = "hash")]
+    compare: ferry::mirror::CompareMode,
+    /// How copies are checked: none, size (default: one HEAD), hash (read back).
+    #[arg(long, default_value = "size")]
+    verify: ferry::mirror::VerifyMode,
+    /// Only keys under this prefix.
+    #[arg(long)]
+    prefix: Option<String>,
+    /// Only keys matching this glob (repeatable).
+    #[arg(long)]
+    include: Vec<String>,
+    /// Leave keys matching this glob alone (repeatable).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Smallest object taken (e.g. 1k, 5MiB).
+    #[arg(long, value_parser = size)]
+    min_size: Option<u64>,
+    /// Largest object taken.
+    #[arg(long, value_parser = size)]
+    max_size: Option<u64>,
+    /// Only objects modified within this duration (e.g. 7d, 12h).
+    #[arg(long, value_parser = duration)]
+    newer_than: Option<Duration>,
+    /// Only objects modified longer ago than this duration.
+    #[arg(long, value_parser = duration)]
+    older_than: Option<Duration>,
+    /// Process only shard K of N (0-based), e.g. 3/8.
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// Objects copied at once.
+    #[arg(long, default_value_t = 32)]
+    transfers: usize,
+    /// Objects compared at once.
+    #[arg(long, default_value_t = 64)]
+    checkers: usize,
+    /// Listing entries read ahead per side.
+    #[arg(long, default_value_t = 4096)]
+    list_read_ahead: usize,
+    /// Object bytes in memory at once (e.g. 256MiB).
+    #[arg(long, value_parser = size, default_value = "256MiB")]
+    max_in_flight: u64,
+    /// Multipart part size.
+    #[arg(long, value_parser = size, default_value = "8MiB")]
+    part_size: u64,
+    /// Attempts per object.
+    #[arg(long, default_value_t = 4)]
+    attempts: u32,
+    /// Price per GiB leaving the source, for the exit bill.
+    #[arg(long)]
+    egress_price_per_gb: Option<f64>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// No progress output.
+    #[arg(long)]
+    quiet: bool,
+    /// Print the process's peak resident memory at the end (Linux).
+    #[arg(long)]
+    print_peak_rss: bool,
+    /// Demo only: objects to generate.
+    #[arg(long, default_value_t = 300)]
+    demo_objects: usize,
+    /// Demo only: size of each generated object (default: varied sizes).
+    #[arg(long, value_parser = size)]
+    demo_object_size: Option<u64>,
+}
+
+fn size(s: &str) -> Result<u64, String> {
+    parse_size(s).map_err(|e| e.to_string())
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn options(args: &Args) -> ferry::Result<MirrorOptions> {
+    let mut opts = MirrorOptions::default()
+        .delete(args.delete)
+        .dry_run(args.dry_run)
+        .compare(args.compare)
+        .verify(args.verify)
+        .transfers(args.transfers)
+        .checkers(args.checkers)
+        .list_read_ahead(args.list_read_ahead)
+        .max_in_flight_bytes(args.max_in_flight)
+        .part_size(args.part_size)
+        .attempts(args.attempts);
+    if let Some(n) = args.max_delete {
+        opts = opts.max_delete(n);
+    }
+    if let Some(shard) = args.shard {
+        opts = opts.shard(shard);
+    }
+    if let Some(price) = args.egress_price_per_gb {
+        opts = opts.egress_price_per_gb(price);
+    }
+    if let Some(prefix) = &args.prefix {
+        opts = opts.prefix(ObjectPath::parse(prefix.trim_matches('/'))?);
+    }
+    for g in &args.include {
+        opts = opts.include(g.clone());
+    }
+    for g in &args.exclude {
+        opts = opts.exclude(g.clone());
+    }
+    let mut filters = opts.filters.clone();
+    filters.min_size = args.min_size;
+    filters.max_size = args.max_size;
+    filters.newer_than = args.newer_than;
+    filters.older_than = args.older_than;
+    Ok(opts.filters(filters))
+}
+
+/// Shows progress while `mirror` runs: a bar on a terminal, a log line every 10 s otherwise.
+fn watch(progress: Arc<Progress>, quiet: bool) -> Option<tokio::task::JoinHandle<()>> {
+    if quiet {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let started = Instant::now();
+        if std::io::stderr().is_terminal() {
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            let bar = indicatif::ProgressBar::new(0).with_style(style);
+            loop {
+                bar.set_length(progress.planned_bytes());
+                bar.set_position(progress.done_bytes());
+                bar.set_message(format!(
+                    "{}/{} objects, {} compared",
+                    progress.done_objects(),
+                    progress.planned_objects(),
+                    progress.checked_keys()
+                ));
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        } else {
+            loop {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                let secs = started.elapsed().as_secs_f64().max(0.001);
+                eprintln!(
+                    "progress: {}/{} objects, {} of {}, {}/s, {} keys compared",
+                    progress.done_objects(),
+                    progress.planned_objects(),
+                    human_bytes(progress.done_bytes()),
+                    human_bytes(progress.planned_bytes()),
+                    human_bytes((progress.done_bytes() as f64 / secs) as u64),
+                    progress.checked_keys()
+                );
+            }
+        }
+    }))
+}
+
+async fn run_once(
+    src: Arc<dyn ObjectStore>,
+    dst: Arc<dyn ObjectStore>,
+    opts: MirrorOptions,
+    quiet: bool,
+) -> ferry::Result<MirrorReport> {
+    let mirror = Mirror::new(src, dst, opts);
+    let watcher = watch(mirror.progress(), quiet);
+    let result = mirror.run().await;
+    if let Some(w) = watcher {
+        w.abort();
+        let _ = w.await;
+        if std::io::stderr().is_terminal() {
+            // Clear the bar's line.
+            eprint!("\r\x1b[2K");
+        }
+    }
+    result
+}
+
+fn print(report: &MirrorReport, json: bool, label: &str) {
+    if json {
+        match serde_json::to_string_pretty(report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("error: cannot encode the report: {e}"),
+        }
+    } else {
+        println!("== {label} ==\n{report}\n");
+    }
+}
+
+fn peak_rss() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+}
+
+/// Fills `store` with a demo dataset: varied sizes, tricky keys, one 12 MiB object.
+async fn generate(store: &dyn ObjectStore, count: usize, fixed: Option<u64>) -> ferry::Result<(usize, u64)> {
+    let names = ["report.csv", "photo 01.jpg", "café/menu.txt", "100%+#?.bin", "deep/a/b/c/d/leaf", "Ω/日本語.txt"];
+    let mut bytes = 0u64;
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for i in 0..count {
+        let len = fixed.unwrap_or_else(|| [0, 1, 100, 4096, 65_536, 300_000][i % 6]) as usize;
+        let data: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let key = ObjectPath::parse(format!("dir{:02}/{i:05}-{}", i % 17, names[i % names.len()]))?;
+        bytes += len as u64;
+        store.put(&key, data.into()).await?;
+    }
+    if fixed.is_none() {
+        let big: Vec<u8> = (0..12 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        bytes += big.len() as u64;
+        store.put(&ObjectPath::parse("big/twelve-mib.bin")?, big.into()).await?;
+        return Ok((count + 1, bytes));
+    }
+    Ok((count, bytes))
+}
+
+async fn demo(args: &Args) -> ferry::Result<bool> {
+    let root = std::env::temp_dir().join("ferry-demo");
+    let (src_dir, dst_dir) = (root.join("src"), root.join("dst"));
+    // Start from scratch: these two directories belong to the demo alone.
+    for dir in [&src_dir, &dst_dir] {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)
+                .map_err(|e| ferry::Error::invalid_config(format!("cannot reset {}: {e}", dir.display())))?;
+        }
+    }
+    let src = ferry::open(&format!("file://{}", src_dir.display())).await?;
+    let dst = ferry::open(&format!("file://{}", dst_dir.display())).await?;
+    let started = Instant::now();
+    let (objects, bytes) = generate(src.as_ref(), args.demo_objects, args.demo_object_size).await?;
+    println!(
+        "demo: generated {objects} objects ({}) in {} in {:.2}s; mirroring to {}\n",
+        human_bytes(bytes),
+        src_dir.display(),
+        started.elapsed().as_secs_f64(),
+        dst_dir.display()
+    );
+    let opts = options(args)?;
+    let first = run_once(src.clone(), dst.clone(), opts.clone(), args.quiet || args.json).await?;
+    print(&first, args.json, "run 1: initial copy");
+    let second = run_once(src, dst, opts, args.quiet || args.json).await?;
+    print(&second, args.json, "run 2: same command again (incremental: nothing to copy)");
+    Ok(first.in_sync && second.in_sync && second.copied == 0)
+}
+
+async fn real(args: &Args, src_url: &str, dst_url: &str) -> ferry::Result<bool> {
+    let opts = options(args)?;
+    let src = ferry::open(src_url).await?;
+    let dst = ferry::open(dst_url).await?;
+    let report = run_once(src, dst, opts, args.quiet || args.json).await?;
+    print(&report, args.json, if args.dry_run { "dry run" } else { "mirror" });
+    Ok(report.in_sync)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let outcome = match (&args.src, &args.dst) {
+        (None, None) => demo(&args).await,
+        (Some(src), Some(dst)) => real(&args, src, dst).await,
+        _ => Err(ferry::Error::invalid_config("give both SRC_URL and DST_URL, or neither for the demo")),
+    };
+    if args.print_peak_rss {
+        eprintln!("peak RSS: {}", peak_rss().unwrap_or_else(|| "unknown".into()));
+    }
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
