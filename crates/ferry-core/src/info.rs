@@ -85,6 +85,10 @@ pub struct StoreInfo {
     pub endpoint: Option<String>,
     /// Bucket or container name, where there is one.
     pub bucket: Option<String>,
+    /// Key prefix the store is confined to (set by [`PrefixStore`](crate::prefix::PrefixStore)):
+    /// two stores are the same place only if provider, endpoint, bucket and prefix all match.
+    #[serde(default)]
+    pub prefix: Option<String>,
     /// The jurisdiction the provider answers to.
     pub jurisdiction: Jurisdiction,
     /// Whether the US CLOUD Act reaches the provider (a US company or a US subsidiary's parent).
@@ -105,6 +109,7 @@ impl StoreInfo {
             region: None,
             endpoint: None,
             bucket: None,
+            prefix: None,
             jurisdiction,
             cloud_act,
             client_encrypted: false,

@@ -34,12 +34,18 @@ use crate::types::{
 pub struct PrefixStore {
     inner: Arc<dyn ObjectStore>,
     prefix: ObjectPath,
+    info: StoreInfo,
 }
 
 impl PrefixStore {
     /// A view of `inner` under `prefix`.
     pub fn new(inner: Arc<dyn ObjectStore>, prefix: ObjectPath) -> Self {
-        PrefixStore { inner, prefix }
+        let mut info = inner.info().clone();
+        info.prefix = Some(match &info.prefix {
+            Some(outer) => format!("{outer}/{prefix}"),
+            None => prefix.to_string(),
+        });
+        PrefixStore { inner, prefix, info }
     }
 
     /// The prefix this view adds.
@@ -72,7 +78,7 @@ impl PrefixStore {
 #[async_trait]
 impl ObjectStore for PrefixStore {
     fn info(&self) -> &StoreInfo {
-        self.inner.info()
+        &self.info
     }
 
     fn capabilities(&self) -> &Capabilities {
