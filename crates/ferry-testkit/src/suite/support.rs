@@ -63,9 +63,9 @@ pub(crate) fn must<T>(result: Result<T>, what: impl Display) -> T {
 /// The error, or a panic naming the operation, the kind expected and what came back.
 pub(crate) fn must_fail<T: Debug>(result: Result<T>, kind: ErrorKind, what: impl Display) -> Error {
     match result {
-        Ok(v) => panic!("{what}: expected a {kind} error, got success: {v:?}"),
+        Ok(v) => panic!("{what}: expected {kind:?}, got success: {v:?}"),
         Err(e) if e.kind() == kind => e,
-        Err(e) => panic!("{what}: expected a {kind} error, got {:?} error: {e}", e.kind()),
+        Err(e) => panic!("{what}: expected {kind:?}, got {:?}: {e}", e.kind()),
     }
 }
 
