@@ -28,8 +28,9 @@ use crate::PROVIDER;
 
 /// Where parts live, at the bucket root.
 pub(crate) const RESERVED_PREFIX: &str = ".ferry-uploads/";
-/// A composite object may have at most 1024 components.
-pub(crate) const MAX_PARTS: u32 = 1024;
+/// Parts per upload. GCS no longer documents a component limit for composite objects; this
+/// is ferry's usual bound, and what the part names are padded for.
+pub(crate) const MAX_PARTS: u32 = 10_000;
 /// Sources per `compose` request.
 const COMPOSE_MAX: usize = 32;
 /// Metadata key on the marker naming the destination key.
@@ -154,9 +155,6 @@ impl GcsUpload {
         if !self.opts.metadata.is_empty() {
             destination["metadata"] = json!(self.opts.metadata);
         }
-        if let Some(class) = &self.opts.storage_class {
-            destination["storageClass"] = json!(class);
-        }
         self.store.precheck(self.path.as_str(), &cond).await?;
         let r = self.compose(self.path.as_str(), &names, destination, &cond).await?;
         Ok(PutResult { etag: r.etag, version: r.generation.map(|g| g.to_string()) })
@@ -181,7 +179,9 @@ impl MultipartUpload for GcsUpload {
         let size = data.len() as u64;
         let name = format!("{}p{number:05}", upload_dir(&self.id));
         let cond = WriteCondition { if_generation_match: None, on412: OnPrecondition::Precondition };
-        let r = self.store.upload(&name, data, &PutOptions::default(), &cond).await?;
+        // A composite takes its storage class from its sources: parts carry the requested one.
+        let opts = PutOptions { storage_class: self.opts.storage_class.clone(), ..Default::default() };
+        let r = self.store.upload(&name, data, &opts, &cond).await?;
         let token = r.generation.map(|g| g.to_string()).unwrap_or_default();
         Ok(PartInfo { number, token, size })
     }

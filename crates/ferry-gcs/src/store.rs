@@ -62,7 +62,6 @@ impl GcsStore {
         // Compose has no minimum part size; every part is an object of its own.
         caps.multipart_min_part_size = 1;
         caps.multipart_max_part_size = 5 * 1024 * MIB;
-        // A composite object may have at most 1024 components.
         caps.multipart_max_parts = multipart::MAX_PARTS;
         caps.pending_uploads = true;
         caps.max_object_size = 5 * 1024 * 1024 * MIB;

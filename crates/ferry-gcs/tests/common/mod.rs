@@ -8,19 +8,10 @@ use ferry_gcs::{Credentials, GcsBuilder, GcsStore};
 
 /// The emulator's endpoint, or `None` after reporting the skip.
 pub fn endpoint(test: &str) -> Option<String> {
-    // Same contract as ferry_testkit::emulators::fake_gcs(): FERRY_TEST_FAKE_GCS names a
-    // fake-gcs-server on 127.0.0.1, started by scripts/test.
-    match std::env::var("FERRY_TEST_FAKE_GCS").ok().filter(|e| !e.is_empty()) {
-        Some(e) => {
-            assert!(e.starts_with("http://127.0.0.1:"), "tests only talk to 127.0.0.1, not {e}");
-            Some(e.trim_end_matches('/').to_string())
-        }
+    match ferry_testkit::emulators::fake_gcs() {
+        Some(emu) => Some(emu.endpoint.trim_end_matches('/').to_string()),
         None => {
-            assert!(
-                std::env::var("FERRY_REQUIRE_EMULATORS").as_deref() != Ok("1"),
-                "{test}: FERRY_REQUIRE_EMULATORS=1 but FERRY_TEST_FAKE_GCS is unset"
-            );
-            eprintln!("SKIP {test}: fake-gcs-server is not running (FERRY_TEST_FAKE_GCS unset)");
+            ferry_testkit::emulators::skip(test, "fake-gcs-server is not available (FERRY_TEST_FAKE_GCS unset)");
             None
         }
     }
