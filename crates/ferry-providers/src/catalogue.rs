@@ -1,111 +1,137 @@
-//! The catalogue: providers, their regions and endpoints.
+//! The catalogue: every provider file, parsed and checked once.
 //!
-//! (Skeleton: the provider data and lookups are being filled in.)
+//! Provider files live in `providers/<id>.toml` and are compiled in by the `PROVIDER_FILES` list below.
+//! The unit tests load all of them, so a bad file fails CI. Should a broken file still ship,
+//! [`catalogue`] does not panic: the catalogue is then empty and every [`Catalogue::get`]
+//! answers with an `InvalidConfig` error carrying the load error.
 
-use ferry_core::{Error, Jurisdiction, Result, StoreInfo};
-use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
-use crate::quirks::{Addressing, Quirks};
+use ferry_core::{Error, Result};
 
-/// One provider.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Provider {
-    /// Stable id, used as URL scheme (`ovh`, `scaleway`, …) and in `StoreInfo::provider`.
-    pub id: String,
-    /// Other ids accepted in URLs (`ovhcloud` for `ovh`).
-    #[serde(default)]
-    pub aliases: Vec<String>,
-    /// Display name.
-    pub name: String,
-    /// ISO 3166 code of the headquarters country.
-    pub headquarters: String,
-    /// Jurisdiction code (`EU`, `CH`, `UK`, `US`, `CN`, `SELF`, …).
-    pub jurisdiction: String,
-    /// Whether the US CLOUD Act reaches the provider.
-    pub cloud_act: bool,
-    /// Endpoint template; `{region}` is replaced by the region's endpoint key.
-    /// Empty for self-hosted software (the user gives the endpoint).
-    #[serde(default)]
-    pub endpoint: String,
-    /// Bucket addressing.
-    pub addressing: Addressing,
-    /// Regions.
-    #[serde(default)]
-    pub regions: Vec<Region>,
-    /// S3 departures.
-    #[serde(default)]
-    pub quirks: Quirks,
-    /// Where each fact comes from.
-    pub sources: Vec<String>,
-    /// Free-form notes for people.
-    #[serde(default)]
-    pub notes: String,
-}
+pub use crate::provider::{Provider, Region};
 
-/// One region of a provider.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Region {
-    /// Region code as the provider names it (`gra`, `fr-par`, `fsn1`).
-    pub code: String,
-    /// City.
-    pub city: String,
-    /// ISO 3166 country code.
-    pub country: String,
-    /// What replaces `{region}` in the endpoint template, when it differs from `code`.
-    #[serde(default)]
-    pub endpoint_key: Option<String>,
-    /// A full endpoint for this region when the template does not fit it.
-    #[serde(default)]
-    pub endpoint: Option<String>,
-}
+/// Every provider file, by file name. Add a line here with each new file.
+pub(crate) const PROVIDER_FILES: &[(&str, &str)] = &[
+    ("alibaba.toml", include_str!("../providers/alibaba.toml")),
+    ("aws.toml", include_str!("../providers/aws.toml")),
+    ("backblaze.toml", include_str!("../providers/backblaze.toml")),
+    ("ceph.toml", include_str!("../providers/ceph.toml")),
+    ("contabo.toml", include_str!("../providers/contabo.toml")),
+    ("cubbit.toml", include_str!("../providers/cubbit.toml")),
+    ("exoscale.toml", include_str!("../providers/exoscale.toml")),
+    ("garage.toml", include_str!("../providers/garage.toml")),
+    ("generic.toml", include_str!("../providers/generic.toml")),
+    ("hetzner.toml", include_str!("../providers/hetzner.toml")),
+    ("huawei.toml", include_str!("../providers/huawei.toml")),
+    ("impossiblecloud.toml", include_str!("../providers/impossiblecloud.toml")),
+    ("infomaniak.toml", include_str!("../providers/infomaniak.toml")),
+    ("ionos.toml", include_str!("../providers/ionos.toml")),
+    ("leviia.toml", include_str!("../providers/leviia.toml")),
+    ("minio.toml", include_str!("../providers/minio.toml")),
+    ("oracle.toml", include_str!("../providers/oracle.toml")),
+    ("otc.toml", include_str!("../providers/otc.toml")),
+    ("outscale.toml", include_str!("../providers/outscale.toml")),
+    ("ovh.toml", include_str!("../providers/ovh.toml")),
+    ("r2.toml", include_str!("../providers/r2.toml")),
+    ("scaleway.toml", include_str!("../providers/scaleway.toml")),
+    ("seaweedfs.toml", include_str!("../providers/seaweedfs.toml")),
+    ("stackit.toml", include_str!("../providers/stackit.toml")),
+    ("tencent.toml", include_str!("../providers/tencent.toml")),
+    ("wasabi.toml", include_str!("../providers/wasabi.toml")),
+];
 
 /// All providers.
 #[derive(Debug)]
 pub struct Catalogue {
     providers: Vec<Provider>,
+    /// Lower-case id or alias → index into `providers`.
+    index: BTreeMap<String, usize>,
+    /// Why loading failed, if it did (then `providers` is empty).
+    load_error: Option<String>,
 }
 
-/// The built-in catalogue.
+static CATALOGUE: LazyLock<Catalogue> =
+    LazyLock::new(|| Catalogue::load(PROVIDER_FILES).unwrap_or_else(Catalogue::broken));
+
+/// The built-in catalogue, parsed on first use.
+///
+/// ```
+/// let cat = ferry_providers::catalogue();
+/// let hetzner = cat.get("hetzner").unwrap();
+/// assert_eq!(hetzner.jurisdiction, "EU");
+/// assert!(!hetzner.cloud_act);
+/// ```
 pub fn catalogue() -> &'static Catalogue {
-    unimplemented!("catalogue data not yet loaded")
+    &CATALOGUE
 }
 
 impl Catalogue {
+    /// Parses and checks provider files given as `(file name, contents)`.
+    pub(crate) fn load(files: &[(&str, &str)]) -> std::result::Result<Catalogue, String> {
+        let mut providers = Vec::with_capacity(files.len());
+        for (file, text) in files {
+            let provider: Provider = toml::from_str(text).map_err(|e| format!("providers/{file}: {e}"))?;
+            crate::validate::provider(&provider).map_err(|e| format!("providers/{file}: {e}"))?;
+            let expected = format!("{}.toml", provider.id);
+            if *file != expected {
+                return Err(format!(
+                    "providers/{file}: holds provider `{}`, so it must be named {expected}",
+                    provider.id
+                ));
+            }
+            providers.push(provider);
+        }
+        providers.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut index = BTreeMap::new();
+        for (i, p) in providers.iter().enumerate() {
+            for name in std::iter::once(&p.id).chain(&p.aliases) {
+                if let Some(other) = index.insert(name.clone(), i) {
+                    return Err(format!(
+                        "`{name}` names both provider `{}` and provider `{}`",
+                        providers[other].id, p.id
+                    ));
+                }
+            }
+        }
+        Ok(Catalogue { providers, index, load_error: None })
+    }
+
+    /// An empty catalogue that answers every lookup with the load error.
+    pub(crate) fn broken(message: String) -> Catalogue {
+        Catalogue { providers: Vec::new(), index: BTreeMap::new(), load_error: Some(message) }
+    }
+
     /// Every provider, sorted by id.
     pub fn providers(&self) -> &[Provider] {
         &self.providers
     }
 
-    /// The provider with this id or alias, or an error listing the valid ids.
+    /// The provider with this id or alias (ASCII case-insensitive), or an `InvalidConfig`
+    /// error listing every valid id.
+    ///
+    /// ```
+    /// let cat = ferry_providers::catalogue();
+    /// assert_eq!(cat.get("OVHcloud").unwrap().id, "ovh");
+    /// let err = cat.get("nimbus").unwrap_err().to_string();
+    /// assert!(err.contains("scaleway"));
+    /// ```
     pub fn get(&self, id: &str) -> Result<&Provider> {
-        let _ = id;
-        Err(Error::invalid_config("unimplemented"))
-    }
-}
-
-impl Provider {
-    /// The region with this code, or an error listing the valid ones.
-    pub fn region(&self, code: &str) -> Result<&Region> {
-        let _ = code;
-        Err(Error::invalid_config("unimplemented"))
-    }
-
-    /// The HTTPS endpoint URL of a region.
-    pub fn endpoint(&self, region: &str) -> Result<String> {
-        let _ = region;
-        Err(Error::invalid_config("unimplemented"))
-    }
-
-    /// The jurisdiction as the core type.
-    pub fn jurisdiction(&self) -> Jurisdiction {
-        Jurisdiction::from_code(&self.jurisdiction)
-    }
-
-    /// A `StoreInfo` for a bucket in a region of this provider.
-    pub fn store_info(&self, region: Option<&str>, endpoint: Option<&str>, bucket: &str) -> StoreInfo {
-        let _ = (region, endpoint, bucket);
-        unimplemented!()
+        if let Some(message) = &self.load_error {
+            return Err(Error::invalid_config(format!("the built-in provider catalogue failed to load: {message}")));
+        }
+        let key = id.trim().to_ascii_lowercase();
+        match self.index.get(&key) {
+            Some(&i) => Ok(&self.providers[i]),
+            None => {
+                let ids: Vec<&str> = self.providers.iter().map(|p| p.id.as_str()).collect();
+                Err(Error::invalid_config(format!(
+                    "unknown provider `{}`; valid providers: {}",
+                    id.trim(),
+                    ids.join(", ")
+                )))
+            }
+        }
     }
 }

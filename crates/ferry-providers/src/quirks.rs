@@ -66,6 +66,9 @@ pub struct Quirks {
     pub multipart_etag_is_md5: bool,
     /// Object versioning can be enabled.
     pub versioning: bool,
+    /// Every part but the last must have the same size, and the last may not be larger
+    /// (Cloudflare R2). Default `false`: parts may differ in size, as on AWS.
+    pub uniform_part_size: bool,
 }
 
 const MIB: u64 = 1024 * 1024;
@@ -89,6 +92,7 @@ impl Default for Quirks {
             put_if_match: false,
             multipart_etag_is_md5: false,
             versioning: false,
+            uniform_part_size: false,
         }
     }
 }
