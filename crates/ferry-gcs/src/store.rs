@@ -287,7 +287,13 @@ impl ObjectStore for GcsStore {
         if let Some(g) = generation {
             query.push(("generation", g.to_string()));
         }
-        let mut rb = self.client.request(Method::GET, &self.client.object_url(name, ""), &query).await?;
+        // Without this GCS decompresses gzip-encoded objects on the fly, and the body would no
+        // longer be the `size` stored bytes (ferry copies objects as stored).
+        let mut rb = self
+            .client
+            .request(Method::GET, &self.client.object_url(name, ""), &query)
+            .await?
+            .header(header::ACCEPT_ENCODING, "gzip");
         let partial = range != (0..size);
         if partial {
             rb = rb.header(header::RANGE, format!("bytes={}-{}", range.start, range.end - 1));

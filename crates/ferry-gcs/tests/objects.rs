@@ -249,3 +249,33 @@ async fn reserved_upload_prefix_is_refused() {
     let err = store.put(&key(".ferry-uploads/x/p00001"), "x".into()).await.unwrap_err();
     assert!(matches!(err, Error::InvalidPath { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn gzip_encoded_objects_are_read_as_stored() {
+    let Some(store) = common::fresh_store("gzip_encoded_objects_are_read_as_stored").await else { return };
+    // Bytes of `printf 'hello hello hello hello' | gzip -n`: what a tool uploading with
+    // `Content-Encoding: gzip` would store. GCS serves them decompressed unless asked not to.
+    let stored: &[u8] = &[
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x40,
+        0x27, 0x01, 0xe3, 0x51, 0x3d, 0x8d, 0x17, 0x00, 0x00, 0x00,
+    ];
+    let endpoint = store.info().endpoint.clone().unwrap();
+    let mut body = b"--XX\r\nContent-Type: application/json\r\n\r\n".to_vec();
+    body.extend_from_slice(br#"{"name":"page.html","contentType":"text/html","contentEncoding":"gzip"}"#);
+    body.extend_from_slice(b"\r\n--XX\r\nContent-Type: text/html\r\n\r\n");
+    body.extend_from_slice(stored);
+    body.extend_from_slice(b"\r\n--XX--\r\n");
+    let resp = reqwest::Client::new()
+        .post(format!("{endpoint}/upload/storage/v1/b/{}/o?uploadType=multipart", store.bucket()))
+        .header("content-type", "multipart/related; boundary=XX")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let k = key("page.html");
+    let got = store.get(&k).await.unwrap();
+    assert_eq!(got.meta.size, stored.len() as u64);
+    assert_eq!(got.bytes().await.unwrap(), stored);
+    assert_eq!(store.get_range(&k, 0..2).await.unwrap(), &stored[..2]);
+}
