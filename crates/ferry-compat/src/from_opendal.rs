@@ -94,6 +94,15 @@ impl FromOperator {
         self
     }
 
+    /// Declares what the wrapped operator supports where its own capabilities say more than
+    /// it keeps: OpenDAL's `fs` service with `atomic_write_dir`, for one, checks
+    /// `if_not_exists` before writing rather than atomically, so `put_if_not_exists` should
+    /// be `false` there. Options the operator lacks are refused whatever this says.
+    pub fn with_capabilities(mut self, caps: Capabilities) -> Self {
+        self.caps = caps;
+        self
+    }
+
     /// Trusts the service's recursive listing to be in key order (checked while streaming).
     pub fn with_sorted_listing(mut self, sorted: bool) -> Self {
         self.sorted_listing = sorted;
