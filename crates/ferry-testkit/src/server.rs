@@ -65,8 +65,8 @@ impl Readiness {
 impl fmt::Display for Readiness {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Readiness::Tcp => f.write_str("a TCP connection"),
-            Readiness::Http(path) => write!(f, "an HTTP answer to GET {path}"),
+            Readiness::Tcp => f.write_str("accept a TCP connection"),
+            Readiness::Http(path) => write!(f, "answer GET {path} over HTTP"),
         }
     }
 }
@@ -103,8 +103,8 @@ impl ServerProcess {
     /// `ready`.
     ///
     /// `{port}` in any argument becomes a free port, `{dir}` a scratch directory private to
-    /// this server (removed on drop). The error names the server and quotes its log when it
-    /// exits early or never answers.
+    /// this server (removed on drop). The error names the server and quotes the end of its
+    /// log when it exits early or never answers (the log itself is removed with the server).
     pub fn start(
         name: &str,
         program: impl AsRef<OsStr>,
@@ -168,10 +168,8 @@ impl ServerProcess {
             if let Some(status) = self.child.try_wait().map_err(StartError::Other)? {
                 let tail = self.log_tail();
                 let msg = format!(
-                    "server `{}` exited ({status}) before answering on 127.0.0.1:{}; log {}:\n{tail}",
-                    self.name,
-                    self.port,
-                    self.log.display()
+                    "server `{}` exited ({status}) before answering on 127.0.0.1:{}; its log ends with:\n{tail}",
+                    self.name, self.port
                 );
                 let taken = tail.to_ascii_lowercase().contains("address already in use") || tail.contains("EADDRINUSE");
                 let err = io::Error::other(msg);
@@ -182,11 +180,10 @@ impl ServerProcess {
             }
             if Instant::now() >= deadline {
                 let msg = format!(
-                    "server `{}` did not give {ready} on 127.0.0.1:{} within {:?}; log {}:\n{}",
+                    "server `{}` did not {ready} on 127.0.0.1:{} within {:?}; its log ends with:\n{}",
                     self.name,
                     self.port,
                     timeout,
-                    self.log.display(),
                     self.log_tail()
                 );
                 return Err(StartError::Other(io::Error::new(io::ErrorKind::TimedOut, msg)));
