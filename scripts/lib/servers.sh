@@ -124,9 +124,9 @@ start_emulators() {
 
 # Stops every server we started (its whole process group), TERM first, KILL after a grace.
 stop_emulators() {
-  local pid i
+  local pid _
   for pid in "${SERVER_PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  for i in $(seq 1 25); do
+  for _ in $(seq 1 25); do
     local alive=0
     for pid in "${SERVER_PIDS[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
     ((alive)) || break
