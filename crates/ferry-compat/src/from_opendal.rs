@@ -8,12 +8,16 @@ use bytes::Bytes;
 use ferry_core::conditions::check_get;
 use ferry_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetResult, Jurisdiction, ListOptions, ListResult,
-    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, PartInfo, PutMode, PutOptions, PutResult, Result, StoreInfo,
+    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, PutMode, PutOptions, PutResult, Result, StoreInfo,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use opendal::raw::Timestamp;
 use opendal::{ErrorKind as OdKind, Operator};
 use tokio::sync::Mutex;
+
+use upload::{Upload, UploadState};
+
+mod upload;
 
 /// An OpenDAL [`Operator`] seen through ferry's trait, so that every service OpenDAL speaks
 /// (and every layer stacked on the operator) becomes a ferry store and a mirror endpoint.
@@ -49,7 +53,7 @@ use tokio::sync::Mutex;
 /// assert_eq!(store.get(&key).await?.bytes().await?, "bonjour");
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FromOperator {
     ctx: Ctx,
     info: StoreInfo,
@@ -59,10 +63,20 @@ pub struct FromOperator {
 }
 
 /// What the streams need: they outlive `&self`, so they hold their own clones.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Ctx {
     op: Operator,
     provider: String,
+}
+
+// The operator's own Debug prints its service's configuration, which may hold credentials.
+impl std::fmt::Debug for FromOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FromOperator")
+            .field("info", &self.info)
+            .field("sorted_listing", &self.sorted_listing)
+            .finish_non_exhaustive()
+    }
 }
 
 impl FromOperator {
@@ -696,87 +710,5 @@ impl ReadFailure {
             // Only the pin to the stat'ed etag was sent: the object changed mid-read.
             Error::transient(provider, path, "the object changed while it was read", Some(Box::new(e)))
         }
-    }
-}
-
-/// ferry sends numbered parts in any order; an OpenDAL writer takes bytes in call order.
-/// Parts that arrive early wait (in memory, bounded by the caller's concurrency) for their
-/// turn.
-struct Upload {
-    id: String,
-    ctx: Ctx,
-    key: String,
-    mode: PutMode,
-    state: Mutex<UploadState>,
-}
-
-struct UploadState {
-    writer: opendal::Writer,
-    next: u32,
-    waiting: BTreeMap<u32, Bytes>,
-    /// A write failed: the writer's state is unknown, so the upload cannot go on.
-    failed: bool,
-}
-
-impl std::fmt::Debug for Upload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upload").field("id", &self.id).finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl MultipartUpload for Upload {
-    fn upload_id(&self) -> &str {
-        &self.id
-    }
-
-    async fn put_part(&self, number: u32, data: Bytes) -> Result<PartInfo> {
-        let size = data.len() as u64;
-        let mut state = self.state.lock().await;
-        if state.failed {
-            return Err(Error::generic(
-                &self.ctx.provider,
-                &self.key,
-                "an earlier part failed: abort the upload",
-                None,
-            ));
-        }
-        if number == 0 || number < state.next || state.waiting.contains_key(&number) {
-            return Err(Error::not_supported(
-                &self.ctx.provider,
-                format!("part {number} through OpenDAL (parts are numbered from 1 and sent once)"),
-            ));
-        }
-        state.waiting.insert(number, data);
-        loop {
-            let next = state.next;
-            let Some(data) = state.waiting.remove(&next) else { break };
-            if let Err(e) = state.writer.write(data).await {
-                state.failed = true;
-                return Err(write_err(&self.ctx, &self.key, &self.mode, e));
-            }
-            state.next += 1;
-        }
-        Ok(PartInfo { number, token: number.to_string(), size })
-    }
-
-    async fn complete(self: Box<Self>, parts: Vec<PartInfo>) -> Result<PutResult> {
-        let mut state = self.state.into_inner();
-        if state.failed || !state.waiting.is_empty() || parts.len() as u64 != u64::from(state.next - 1) {
-            let _ = state.writer.abort().await;
-            return Err(Error::generic(
-                &self.ctx.provider,
-                &self.key,
-                "parts missing or failed: they must be numbered 1..=N and all sent",
-                None,
-            ));
-        }
-        let m = state.writer.close().await.map_err(|e| write_err(&self.ctx, &self.key, &self.mode, e))?;
-        Ok(put_result(&m))
-    }
-
-    async fn abort(self: Box<Self>) -> Result<()> {
-        let mut state = self.state.into_inner();
-        state.writer.abort().await.map_err(|e| self.ctx.err(&self.key, e))
     }
 }
