@@ -132,6 +132,21 @@ pub async fn list_delimiter(store: &Arc<dyn ObjectStore>) -> Outcome {
     assert_listing(&level.objects, &[key(B, "d-x")], &format!("list_with_delimiter {root}: objects"));
     assert_eq!(level.common_prefixes, vec![d, key(B, "dd")], "list_with_delimiter {root}: expected prefixes d, dd");
 
+    // The store's top level: other behaviours may have keys there, but everything of this
+    // one is below `conformance`, so that is a prefix and none of its keys is an object.
+    let top = must(store.list_with_delimiter(None).await, "list_with_delimiter of the top level");
+    let conformance = super::support::path("conformance");
+    assert!(
+        top.common_prefixes.contains(&conformance),
+        "list_with_delimiter of the top level: expected the prefix {conformance:?}, got {:?}",
+        top.common_prefixes
+    );
+    assert!(
+        top.objects.iter().all(|m| !m.path.as_str().contains('/')),
+        "list_with_delimiter of the top level: expected only top-level objects, got {:?}",
+        keys(&top.objects)
+    );
+
     let nothing = key(B, "nothing");
     let level = must(store.list_with_delimiter(Some(&nothing)).await, format_args!("list_with_delimiter {nothing}"));
     assert!(
