@@ -38,7 +38,14 @@ pub(crate) async fn list_page(
     let client = &store.client;
     let rb = client.request(Method::GET, &client.objects_url(), &query).await?;
     let what = prefix.unwrap_or(&client.bucket);
-    let body = client.send_ok(rb, what, OnPrecondition::Precondition).await?;
+    let body = match client.send_ok(rb, what, OnPrecondition::Precondition).await {
+        Ok(body) => body,
+        // A listing finds no object to miss: a 404 means the bucket itself is gone.
+        Err(ferry_core::Error::NotFound { provider, source, .. }) => {
+            return Err(ferry_core::Error::NotFound { provider, path: format!("bucket {}", client.bucket), source })
+        }
+        Err(e) => return Err(e),
+    };
     parse_json(&body, what)
 }
 

@@ -51,6 +51,17 @@ async fn a_missing_bucket_is_not_found_by_name() {
     let err = ferry_gcs::open_url(&url).await.unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
     assert!(err.to_string().contains("no-such-bucket-here"), "{err}");
+
+    // Opened without the check, the first listing says the same.
+    let store = GcsBuilder::new("no-such-bucket-here")
+        .endpoint(&endpoint)
+        .credentials(Credentials::Anonymous)
+        .check_bucket(false)
+        .build()
+        .await
+        .unwrap();
+    let err = store.list(None).try_next().await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { ref path, .. } if path == "bucket no-such-bucket-here"), "{err}");
 }
 
 #[tokio::test]
