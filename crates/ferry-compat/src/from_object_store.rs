@@ -249,6 +249,7 @@ impl ObjectStore for FromObjectStore {
     }
 
     async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
+        let ranged = opts.range.is_some();
         let range = opts.range.map(|r| match r {
             GetRange::Bounded(r) => object_store::GetRange::Bounded(r),
             GetRange::Offset(o) => object_store::GetRange::Offset(o),
@@ -265,7 +266,8 @@ impl ObjectStore for FromObjectStore {
             ..Default::default()
         };
         let r = self.inner.get_opts(&os_path(path)?, os_opts).await.map_err(|e| match e {
-            object_store::Error::Generic { source, .. } if source.to_string().contains("Range") => {
+            // object_store has no range error of its own: stores report it as Generic.
+            object_store::Error::Generic { source, .. } if source.to_string().to_lowercase().contains("range") => {
                 Error::InvalidRange {
                     provider: "object_store".into(),
                     path: path.to_string(),
@@ -274,6 +276,15 @@ impl ObjectStore for FromObjectStore {
             }
             other => err(other),
         })?;
+        if ranged && r.meta.size == 0 {
+            // Some object_store stores serve a range of an empty object as empty; no byte of
+            // it exists, so ferry answers as HTTP does.
+            return Err(Error::InvalidRange {
+                provider: "object_store".into(),
+                path: path.to_string(),
+                message: "range of an empty object".into(),
+            });
+        }
         let mut meta = ferry_meta(r.meta.clone())?;
         for (k, v) in &r.attributes {
             match k {
@@ -382,6 +393,9 @@ impl MultipartUpload for Upload {
     }
 
     async fn abort(self: Box<Self>) -> Result<()> {
-        self.state.into_inner().inner.abort().await.map_err(err)
+        let mut state = self.state.into_inner();
+        // Parts not yet sent are dropped, not sent: they hold the upload open otherwise.
+        state.sent.clear();
+        state.inner.abort().await.map_err(err)
     }
 }

@@ -16,8 +16,13 @@ use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
-    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PendingUpload, PutOptions, PutResult,
+    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload, PutOptions,
+    PutResult,
 };
+
+/// Joins the per-member tokens of one fanned-out part; a control character, so it can occur
+/// in no etag or block id.
+const TOKEN_SEPARATOR: &str = "\u{1f}";
 
 /// Where writes go besides the primary.
 #[derive(Clone)]
@@ -233,10 +238,23 @@ impl ObjectStore for Replicated {
                 journal.record(path)?;
                 self.primary().put_multipart_opts(path, opts).await
             }
-            WriteMode::AllReplicas => Err(Error::not_supported(
-                &self.info().provider,
-                "multipart uploads to all replicas at once: use put_stream on each, or WriteMode::Journal",
-            )),
+            WriteMode::AllReplicas => {
+                let mut uploads = Vec::with_capacity(self.members.len());
+                for member in self.members.iter() {
+                    match member.store.put_multipart_opts(path, opts.clone()).await {
+                        Ok(u) => uploads.push(u),
+                        Err(e) => {
+                            for u in uploads {
+                                let _ = u.abort().await;
+                            }
+                            return Err(e);
+                        }
+                    }
+                }
+                // The primary's id: what `list_pending_uploads` (the primary's) reports.
+                let id = uploads[0].upload_id().to_string();
+                Ok(Box::new(FanoutUpload { uploads, id }))
+            }
         }
     }
 
@@ -294,6 +312,62 @@ impl ObjectStore for Replicated {
     }
 
     async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
-        self.primary().abort_pending_upload(upload).await
+        self.primary().abort_pending_upload(upload).await?;
+        if let WriteMode::AllReplicas = self.writes {
+            // Replicas hold their own upload of the same key, under ids of their own.
+            for member in &self.members[1..] {
+                let pending = member.store.list_pending_uploads(None).await.unwrap_or_default();
+                for other in pending.iter().filter(|p| p.path == upload.path) {
+                    member.store.abort_pending_upload(other).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One multipart upload per member, every part sent to all of them.
+#[derive(Debug)]
+struct FanoutUpload {
+    uploads: Vec<Box<dyn MultipartUpload>>,
+    id: String,
+}
+
+#[async_trait]
+impl MultipartUpload for FanoutUpload {
+    fn upload_id(&self) -> &str {
+        &self.id
+    }
+
+    async fn put_part(&self, number: u32, data: Bytes) -> Result<PartInfo> {
+        let sent = futures::future::try_join_all(self.uploads.iter().map(|u| u.put_part(number, data.clone()))).await?;
+        let token = sent.iter().map(|p| p.token.as_str()).collect::<Vec<_>>().join(TOKEN_SEPARATOR);
+        Ok(PartInfo { number, token, size: data.len() as u64 })
+    }
+
+    async fn complete(self: Box<Self>, parts: Vec<PartInfo>) -> Result<PutResult> {
+        let mut first = None;
+        for (i, upload) in self.uploads.into_iter().enumerate() {
+            let mine = parts
+                .iter()
+                .map(|p| {
+                    let token = p.token.split(TOKEN_SEPARATOR).nth(i).unwrap_or_default().to_string();
+                    PartInfo { number: p.number, token, size: p.size }
+                })
+                .collect();
+            let result = upload.complete(mine).await?;
+            first.get_or_insert(result);
+        }
+        first.ok_or_else(|| Error::generic("replicated", "", "no store to write to", None))
+    }
+
+    async fn abort(self: Box<Self>) -> Result<()> {
+        let mut outcome = Ok(());
+        for upload in self.uploads {
+            if let Err(e) = upload.abort().await {
+                outcome = Err(e);
+            }
+        }
+        outcome
     }
 }
