@@ -39,3 +39,5 @@ pub use open::{open, supported_schemes};
 pub use ferry_compat as compat;
 #[cfg(feature = "encrypt")]
 pub use ferry_encrypt as encrypt;
+#[cfg(feature = "gcs")]
+pub use ferry_gcs as gcs;

@@ -12,6 +12,8 @@ use url::Url;
 pub fn supported_schemes() -> Vec<String> {
     #[allow(unused_mut)]
     let mut schemes = vec!["memory".to_string(), "file".to_string()];
+    #[cfg(feature = "gcs")]
+    schemes.push("gs".to_string());
     schemes
 }
 
@@ -23,6 +25,7 @@ pub fn supported_schemes() -> Vec<String> {
 /// | `file:///abs/dir`, `/abs/dir`, `./rel/dir` | a [`LocalStore`] rooted there (created if missing) |
 /// | `s3://bucket/prefix?region=…&endpoint=…` | S3 or any S3-compatible server (feature `s3`) |
 /// | `scaleway://fr-par/bucket/prefix`, `ovh://gra/bucket`, … | a catalogued provider (feature `s3`) |
+/// | `gs://bucket/prefix?endpoint=…` | Google Cloud Storage (feature `gcs`) |
 ///
 /// Credentials come from the environment (see each backend's docs), never from the URL.
 /// A malformed URL or an unknown scheme is [`Error::InvalidConfig`] saying what is wrong
@@ -58,6 +61,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
             })?;
             open_local(&path)
         }
+        #[cfg(feature = "gcs")]
+        "gs" => ferry_gcs::open_url(&parsed).await,
         scheme => Err(Error::invalid_config(format!(
             "unknown scheme {scheme:?} in {:?}; this build opens: {}",
             redact(trimmed),
