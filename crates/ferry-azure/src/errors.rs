@@ -1,0 +1,202 @@
+//! Azure failures as ferry errors: the variant a caller matches on, the container or key
+//! they concern, and never a URL (a SAS URL carries its signature) nor a credential.
+
+use ferry_core::Error;
+use object_store::client::HttpError;
+
+/// How `object_store` prints a non-2xx answer: `…status code: 404 Not Found: <body>`.
+const STATUS_MARK: &str = "non-2xx status code: ";
+
+/// Provider id in every error and in [`ferry_core::StoreInfo`].
+pub(crate) const PROVIDER: &str = "azure";
+
+/// What the server said, read from the error chain of an `object_store` error.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Fault {
+    pub status: Option<u16>,
+    /// Azure's error code (`ContainerNotFound`, `AuthenticationFailed`, …).
+    pub code: Option<String>,
+    /// First line of Azure's message (the rest holds request ids and signature details).
+    pub message: Option<String>,
+    /// The request never got an answer (connection refused, reset, timeout).
+    pub transport: bool,
+}
+
+impl Fault {
+    /// `object_store` keeps its HTTP error type private, so the status and body are read from
+    /// the text of the error chain (only Azure's code and message are kept, never the URL).
+    pub(crate) fn of(e: &(dyn std::error::Error + 'static)) -> Fault {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(err) = next {
+            if err.downcast_ref::<HttpError>().is_some() {
+                return Fault { transport: true, ..Fault::default() };
+            }
+            let text = err.to_string();
+            if let Some(rest) = text.find(STATUS_MARK).map(|i| &text[i + STATUS_MARK.len()..]) {
+                let status = rest.get(..3).and_then(|s| s.parse().ok());
+                return Fault { status, ..Fault::from_body(rest) };
+            }
+            if let Some(i) = text.find("error response: ") {
+                return Fault::from_body(&text[i..]);
+            }
+            next = err.source();
+        }
+        Fault::default()
+    }
+
+    fn from_body(body: &str) -> Fault {
+        Fault {
+            status: None,
+            code: xml_element(body, "Code"),
+            message: xml_element(body, "Message").and_then(|m| m.lines().next().map(str::to_owned)),
+            transport: false,
+        }
+    }
+
+    /// From a status and a body, for requests this crate sends itself.
+    pub(crate) fn from_response(status: u16, body: &str) -> Fault {
+        Fault { status: Some(status), ..Fault::from_body(body) }
+    }
+
+    fn describe(&self) -> String {
+        let mut out = match self.status {
+            Some(s) => format!("HTTP {s}"),
+            None => "request failed".to_owned(),
+        };
+        if let Some(code) = &self.code {
+            out.push_str(&format!(" {code}"));
+        }
+        if let Some(message) = &self.message {
+            out.push_str(&format!(": {message}"));
+        }
+        out
+    }
+
+    fn code_is(&self, codes: &[&str]) -> bool {
+        self.code.as_deref().is_some_and(|c| codes.contains(&c))
+    }
+
+    /// The ferry error for this fault, when the fault alone decides it.
+    fn classify(&self, container: &str, path: &str) -> Option<Error> {
+        let provider = PROVIDER.to_owned();
+        if self.code_is(&["ContainerNotFound"]) {
+            return Some(Error::NotFound { provider, path: container.to_owned(), source: None });
+        }
+        if self.status == Some(401)
+            || self.code_is(&["AuthenticationFailed", "NoAuthenticationInformation", "InvalidAuthenticationInfo"])
+        {
+            return Some(Error::Unauthenticated { provider, message: self.describe() });
+        }
+        if self.transport || self.status.is_some_and(|s| s == 429 || s == 408 || s >= 500) {
+            return Some(Error::transient(PROVIDER, path, self.describe(), None));
+        }
+        if self.status == Some(416) {
+            return Some(Error::InvalidRange { provider, path: path.to_owned(), message: self.describe() });
+        }
+        None
+    }
+}
+
+/// Maps an `object_store` error about `path` in `container`.
+pub(crate) fn map(e: object_store::Error, container: &str, path: &str) -> Error {
+    use object_store::Error as O;
+    let fault = Fault::of(&e);
+    if let Some(mapped) = fault.classify(container, path) {
+        return mapped;
+    }
+    let provider = PROVIDER.to_owned();
+    let path = path.to_owned();
+    match e {
+        O::NotFound { .. } => Error::NotFound { provider, path, source: None },
+        O::AlreadyExists { .. } => Error::AlreadyExists { provider, path },
+        O::Precondition { .. } => Error::Precondition { provider, path, message: fault.describe() },
+        O::NotModified { .. } => Error::NotModified { provider, path },
+        O::PermissionDenied { .. } => Error::PermissionDenied { provider, path, message: fault.describe() },
+        O::Unauthenticated { .. } => Error::Unauthenticated { provider, message: fault.describe() },
+        O::NotImplemented { operation, .. } => Error::NotSupported { provider, operation },
+        O::NotSupported { source } => Error::NotSupported { provider, operation: source.to_string() },
+        O::InvalidPath { source } => Error::InvalidPath { path, reason: source.to_string() },
+        // object_store checks the range the server served against the one asked for.
+        other if fault.status.is_none() && other.to_string().contains("Wanted range") => {
+            Error::InvalidRange { provider, path, message: other.to_string() }
+        }
+        // Errors without a server answer (range checks, malformed responses) carry no URL.
+        other if fault.status.is_none() => Error::generic(PROVIDER, path, other.to_string(), None),
+        _ => Error::generic(PROVIDER, path, fault.describe(), None),
+    }
+}
+
+/// Maps an answer this crate read itself (Put Block List).
+pub(crate) fn from_status(status: u16, body: &str, container: &str, path: &str) -> Error {
+    let fault = Fault::from_response(status, body);
+    if let Some(mapped) = fault.classify(container, path) {
+        return mapped;
+    }
+    let provider = PROVIDER.to_owned();
+    let path = path.to_owned();
+    match status {
+        404 => Error::NotFound { provider, path, source: None },
+        409 => Error::AlreadyExists { provider, path },
+        412 => Error::Precondition { provider, path, message: fault.describe() },
+        403 => Error::PermissionDenied { provider, path, message: fault.describe() },
+        _ => Error::generic(PROVIDER, path, fault.describe(), None),
+    }
+}
+
+/// The text of the first `<name>…</name>` in `xml`, unescaped just enough for a message.
+fn xml_element(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = xml.find(&open)? + open.len();
+    let len = xml[start..].find(&close)?;
+    let text = xml[start..start + len].trim();
+    (!text.is_empty()).then(|| {
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_core::ErrorKind;
+
+    const MISSING_CONTAINER: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ContainerNotFound</Code>\
+        <Message>The specified container does not exist.\nRequestId:1\nTime:2026</Message></Error>";
+
+    #[test]
+    fn missing_container_names_the_container() {
+        let e = from_status(404, MISSING_CONTAINER, "photos", "a/b.jpg");
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        assert_eq!(e.path(), Some("photos"));
+    }
+
+    #[test]
+    fn messages_keep_the_first_line_only() {
+        let body = "<Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.\n\
+            RequestId:1</Message><AuthenticationErrorDetail>The MAC signature found in the HTTP request 'c2ln' is not \
+            the same</AuthenticationErrorDetail></Error>";
+        let e = from_status(403, body, "c", "k");
+        assert_eq!(e.kind(), ErrorKind::Unauthenticated);
+        let text = e.to_string();
+        assert!(text.contains("AuthenticationFailed"), "{text}");
+        assert!(!text.contains("c2ln") && !text.contains("RequestId"), "{text}");
+    }
+
+    #[test]
+    fn conditions_and_throttling() {
+        assert_eq!(
+            from_status(409, "<Error><Code>BlobAlreadyExists</Code></Error>", "c", "k").kind(),
+            ErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            from_status(412, "<Error><Code>ConditionNotMet</Code></Error>", "c", "k").kind(),
+            ErrorKind::Precondition
+        );
+        assert!(from_status(503, "<Error><Code>ServerBusy</Code></Error>", "c", "k").is_retryable());
+        assert_eq!(from_status(400, "", "c", "k").kind(), ErrorKind::Generic);
+    }
+}
