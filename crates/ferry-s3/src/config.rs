@@ -67,8 +67,8 @@ fn redact_id(id: &str) -> String {
 /// let config = S3Config::new("my-bucket")
 ///     .with_region("fr-par")
 ///     .with_endpoint("https://s3.fr-par.scw.cloud")
-///     .with_credentials(Credentials::new("SCWXXXXXXXX", "secret"));
-/// assert!(!format!("{config:?}").contains("secret"));
+///     .with_credentials(Credentials::new("SCWXXXXXXXX", "my-s3cr3t"));
+/// assert!(!format!("{config:?}").contains("my-s3cr3t"));
 /// ```
 #[derive(Clone)]
 pub struct S3Config {
@@ -101,6 +101,10 @@ pub struct S3Config {
     /// Replaces the capabilities derived from the quirks (for servers whose gaps the quirks
     /// do not describe, such as listings without etags).
     pub capabilities: Option<Capabilities>,
+    /// Objects larger than this are copied with multipart `UploadPartCopy` instead of
+    /// `CopyObject`. Default: 5 GiB, CopyObject's limit (above it the switch happens on the
+    /// server's refusal, at no cost for smaller objects); a lower value costs a HEAD per copy.
+    pub multipart_copy_threshold: u64,
     /// SDK interceptors run on every request (observability, request inspection in tests).
     pub(crate) interceptors: Vec<SharedInterceptor>,
 }
@@ -123,6 +127,7 @@ impl S3Config {
             allow_http: false,
             max_attempts: 3,
             capabilities: None,
+            multipart_copy_threshold: 5 * 1024 * 1024 * 1024,
             interceptors: Vec::new(),
         }
     }
@@ -273,6 +278,7 @@ impl fmt::Debug for S3Config {
             .field("read_timeout", &self.read_timeout)
             .field("allow_http", &self.allow_http)
             .field("max_attempts", &self.max_attempts)
+            .field("multipart_copy_threshold", &self.multipart_copy_threshold)
             .field("interceptors", &self.interceptors.len())
             .finish_non_exhaustive()
     }

@@ -178,25 +178,138 @@ pub(crate) async fn pending(s: &Inner, prefix: Option<&ObjectPath>) -> Result<Ve
     Ok(out)
 }
 
-/// Server-side copy with `CopyObject` (content type and metadata come along).
-pub(crate) async fn copy(s: &Inner, from: &ObjectPath, to: &ObjectPath) -> Result<()> {
-    let source = format!("{}/{}", s.bucket, utf8_percent_encode(from.as_str(), COPY_SOURCE));
-    let sent = s.client.copy_object().bucket(&s.bucket).key(to.as_str()).copy_source(source).send().await;
-    match sent {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let err = s.errors.map(from.as_str(), e);
-            match &err {
-                Error::Generic { message, .. }
-                    if message.contains("copy source is larger") || message.starts_with("EntityTooLarge") =>
-                {
-                    Err(Error::not_supported(
-                        s.provider(),
-                        "server-side copy of an object above 5 GiB (multipart UploadPartCopy is not implemented yet)",
-                    ))
-                }
-                _ => Err(err),
-            }
+/// Largest object `CopyObject` takes (AWS's limit, shared by the S3-compatible servers).
+pub(crate) const COPY_OBJECT_MAX: u64 = 5 * 1024 * 1024 * 1024;
+/// Parts copied at once by a multipart copy.
+const COPY_PARTS_IN_FLIGHT: usize = 8;
+
+/// Server-side copy: `CopyObject` (content type and metadata come along), or multipart
+/// `UploadPartCopy` for objects above `threshold`.
+pub(crate) async fn copy(s: &Inner, from: &ObjectPath, to: &ObjectPath, threshold: u64) -> Result<()> {
+    if threshold < COPY_OBJECT_MAX {
+        // A lowered threshold costs a HEAD per copy to learn the size.
+        let meta = head(s, from).await?;
+        if meta.size > threshold {
+            return copy_multipart(s, from, to, meta).await;
         }
     }
+    let sent = s.client.copy_object().bucket(&s.bucket).key(to.as_str()).copy_source(copy_source(s, from)).send().await;
+    match sent {
+        Ok(_) => Ok(()),
+        Err(e) => match s.errors.map(from.as_str(), e) {
+            Error::Generic { message, .. }
+                if message.contains("copy source is larger") || message.starts_with("EntityTooLarge") =>
+            {
+                let meta = head(s, from).await?;
+                copy_multipart(s, from, to, meta).await
+            }
+            err => Err(err),
+        },
+    }
+}
+
+fn copy_source(s: &Inner, from: &ObjectPath) -> String {
+    format!("{}/{}", s.bucket, utf8_percent_encode(from.as_str(), COPY_SOURCE))
+}
+
+async fn head(s: &Inner, path: &ObjectPath) -> Result<ferry_core::ObjectMeta> {
+    let out = s
+        .client
+        .head_object()
+        .bucket(&s.bucket)
+        .key(path.as_str())
+        .send()
+        .await
+        .map_err(|e| s.errors.map(path.as_str(), e))?;
+    let mut meta = ferry_core::ObjectMeta::new(
+        path.clone(),
+        out.content_length().unwrap_or(0).max(0) as u64,
+        to_system_time(out.last_modified()),
+    );
+    meta.etag = unquote(out.e_tag());
+    meta.content_type = out.content_type().map(str::to_string);
+    meta.metadata = out.metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+    Ok(meta)
+}
+
+/// Copies in parts of equal size, the fewest the part limits allow, pinned to the source's
+/// etag so that a source replaced mid-copy fails the copy instead of mixing two versions.
+async fn copy_multipart(s: &Inner, from: &ObjectPath, to: &ObjectPath, src: ferry_core::ObjectMeta) -> Result<()> {
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    let q = &s.quirks;
+    let part = src.size.div_ceil(q.max_parts.max(1) as u64).max(q.min_part_size).min(q.max_part_size).max(1);
+    if part.saturating_mul(q.max_parts as u64) < src.size {
+        return Err(Error::not_supported(s.provider(), format!("copying a {}-byte object in parts", src.size)));
+    }
+    let opts =
+        PutOptions { content_type: src.content_type.clone(), metadata: src.metadata.clone(), ..Default::default() };
+    let mut req = s
+        .client
+        .create_multipart_upload()
+        .bucket(&s.bucket)
+        .key(to.as_str())
+        .set_content_type(opts.content_type.clone());
+    if !opts.metadata.is_empty() {
+        req = req.set_metadata(Some(opts.metadata.clone().into_iter().collect()));
+    }
+    let out = req.send().await.map_err(|e| s.errors.map(to.as_str(), e))?;
+    let Some(upload_id) = out.upload_id().map(str::to_string) else {
+        return Err(Error::generic(s.provider(), to.as_str(), "CreateMultipartUpload returned no upload id", None));
+    };
+    let source = copy_source(s, from);
+    let ranges: Vec<(u32, u64, u64)> =
+        (0..src.size.div_ceil(part)).map(|i| (i as u32 + 1, i * part, ((i + 1) * part).min(src.size) - 1)).collect();
+    let copied: Result<Vec<CompletedPart>> = stream::iter(ranges)
+        .map(|(number, first, last)| {
+            let (source, upload_id) = (source.clone(), upload_id.clone());
+            let etag = src.etag.as_deref().map(quote);
+            async move {
+                let out = s
+                    .client
+                    .upload_part_copy()
+                    .bucket(&s.bucket)
+                    .key(to.as_str())
+                    .upload_id(upload_id)
+                    .part_number(number as i32)
+                    .copy_source(source)
+                    .copy_source_range(format!("bytes={first}-{last}"))
+                    .set_copy_source_if_match(etag)
+                    .send()
+                    .await
+                    .map_err(|e| s.errors.map(from.as_str(), e))?;
+                let etag = out.copy_part_result().and_then(|r| r.e_tag()).map(str::to_string).ok_or_else(|| {
+                    Error::transient(
+                        s.provider(),
+                        to.as_str(),
+                        format!("UploadPartCopy {number} returned no etag"),
+                        None,
+                    )
+                })?;
+                Ok(CompletedPart::builder().part_number(number as i32).e_tag(etag).build())
+            }
+        })
+        .buffered(COPY_PARTS_IN_FLIGHT)
+        .try_collect()
+        .await;
+    let finished = match copied {
+        Ok(parts) => s
+            .client
+            .complete_multipart_upload()
+            .bucket(&s.bucket)
+            .key(to.as_str())
+            .upload_id(&upload_id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| s.errors.map(to.as_str(), e)),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = finished {
+        if let Err(abort_err) = abort(s, to, &upload_id).await {
+            tracing::warn!(path = %to, error = %abort_err, "aborting a failed multipart copy failed");
+        }
+        return Err(e);
+    }
+    Ok(())
 }

@@ -52,6 +52,7 @@ pub(crate) struct Inner {
     pub caps: Capabilities,
     pub info: StoreInfo,
     pub errors: ErrorContext,
+    pub copy_threshold: u64,
 }
 
 impl fmt::Debug for S3Store {
@@ -91,8 +92,15 @@ impl S3Store {
         let caps = config.capabilities.clone().unwrap_or_else(|| capabilities(&config.quirks));
         let errors =
             ErrorContext { provider: info.provider.clone(), bucket: config.bucket.clone(), endpoint: endpoint_shown };
-        let inner =
-            Inner { client: client::build(&config), bucket: config.bucket, quirks: config.quirks, caps, info, errors };
+        let inner = Inner {
+            client: client::build(&config),
+            copy_threshold: config.multipart_copy_threshold,
+            bucket: config.bucket,
+            quirks: config.quirks,
+            caps,
+            info,
+            errors,
+        };
         Ok(S3Store { inner: Arc::new(inner) })
     }
 
@@ -427,7 +435,7 @@ impl ObjectStore for S3Store {
                 "create-only copy: S3's CopyObject has no destination condition, so it could not be atomic",
             ));
         }
-        multipart::copy(s, from, to).await
+        multipart::copy(s, from, to, s.copy_threshold).await
     }
 
     async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {

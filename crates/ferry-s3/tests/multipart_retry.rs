@@ -66,3 +66,34 @@ async fn a_persistent_failure_aborts_the_upload() {
     let pending = store.list_pending_uploads(None).await.unwrap();
     assert!(pending.is_empty(), "the failed upload was aborted, found {pending:?}");
 }
+
+/// Above the copy threshold, copies go part by part (`UploadPartCopy`) and keep content type
+/// and metadata.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_copies_go_multipart() {
+    let Some(emu) = emulators::moto() else {
+        return emulators::skip("large_copies_go_multipart", "moto is not available");
+    };
+    let recorder = support::Recorder::default();
+    let mut cfg =
+        config(&emu, &fresh_bucket("pcopy"), "generic", emulator_quirks(&emu)).with_interceptor(recorder.clone());
+    cfg.multipart_copy_threshold = 6 * MIB as u64;
+    let store: Arc<dyn ObjectStore> = Arc::new(open(&emu, cfg).await);
+    let (from, to) = (ObjectPath::parse("src/big").unwrap(), ObjectPath::parse("dst/big copy").unwrap());
+    let body = data(13 * MIB);
+    let mut opts = PutOptions { content_type: Some("application/x-ferry".into()), ..Default::default() };
+    opts.metadata.insert("origin".into(), "test".into());
+    store.put_opts(&from, body.clone(), opts).await.unwrap();
+    store.copy(&from, &to).await.unwrap();
+    assert_eq!(recorder.count("CopyObject"), 0);
+    assert!(recorder.count("UploadPartCopy") >= 2, "copied in parts");
+    let got = store.get(&to).await.unwrap();
+    assert_eq!(got.meta.content_type.as_deref(), Some("application/x-ferry"));
+    assert_eq!(got.meta.metadata.get("origin").map(String::as_str), Some("test"));
+    assert!(got.bytes().await.unwrap() == body, "copy differs from the source");
+    // Below the threshold, one CopyObject.
+    let small = ObjectPath::parse("src/small").unwrap();
+    store.put(&small, Bytes::from_static(b"tiny")).await.unwrap();
+    store.copy(&small, &ObjectPath::parse("dst/small").unwrap()).await.unwrap();
+    assert_eq!(recorder.count("CopyObject"), 1);
+}
