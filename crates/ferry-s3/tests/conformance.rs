@@ -176,3 +176,29 @@ async fn batch_delete_with_content_md5() {
         assert_eq!(md5.len(), 24, "base64 of 16 bytes: {md5}");
     }
 }
+
+/// Servers that only speak ListObjects v1 (Huawei-style profiles): the listing behaviours
+/// hold with markers instead of continuation tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_v1_profile() {
+    use ferry_testkit::suite::*;
+    let Some(emu) = emulators::moto() else {
+        return emulators::skip("list_v1_profile", "moto is not available");
+    };
+    let mut quirks = emulator_quirks(&emu);
+    quirks.list_version = ferry_providers::ListVersion::V1;
+    let recorder = Recorder::default();
+    let cfg = config(&emu, &fresh_bucket("v1"), "generic", quirks).with_interceptor(recorder.clone());
+    let store: Arc<dyn ObjectStore> = Arc::new(open(&emu, cfg).await);
+    for outcome in [
+        list_order(&store).await,
+        list_delimiter(&store).await,
+        list_offset(&store).await,
+        list_prefix_is_directory(&store).await,
+        list_pagination(&store).await,
+    ] {
+        assert_eq!(outcome, Outcome::Passed);
+    }
+    assert!(recorder.count("ListObjects") > 2, "v1 listings were sent");
+    assert_eq!(recorder.count("ListObjectsV2"), 0, "never v2 under a v1 profile");
+}
