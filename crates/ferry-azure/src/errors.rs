@@ -82,7 +82,13 @@ impl Fault {
         if self.code_is(&["ContainerNotFound"]) {
             return Some(Error::NotFound { provider, path: container.to_owned(), source: None });
         }
+        // Azure answers a bad signature with 403 AuthenticationFailed; Azurite with 403
+        // AuthorizationFailure and Azure's wording, which is also how it is told from a real
+        // authorisation failure ("not authorized to perform this operation").
+        let failed_to_authenticate =
+            self.message.as_deref().is_some_and(|m| m.starts_with("Server failed to authenticate"));
         if self.status == Some(401)
+            || failed_to_authenticate
             || self.code_is(&["AuthenticationFailed", "NoAuthenticationInformation", "InvalidAuthenticationInfo"])
         {
             return Some(Error::Unauthenticated { provider, message: self.describe() });

@@ -26,6 +26,7 @@ mod errors;
 mod metadata;
 mod multipart;
 mod rest;
+mod sas;
 mod store;
 mod url;
 

@@ -4,7 +4,9 @@
 
 use bytes::Bytes;
 use ferry_core::{Error, Result};
-use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use std::time::Duration;
+
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH};
 use http::Method;
 use object_store::azure::AzureAuthorizer;
 use object_store::client::{HttpRequest, HttpRequestBody};
@@ -16,6 +18,8 @@ use crate::store::AzureStore;
 
 /// The service version `object_store` speaks; requests of ours use the same.
 const VERSION: &str = "2023-11-03";
+/// Extra attempts for a transient failure of an idempotent request.
+const RETRIES: u32 = 3;
 
 /// What came back from a successful request.
 pub(crate) struct Answer {
@@ -27,6 +31,31 @@ impl AzureStore {
     /// Sends one signed request. `subject` names what the request is about in errors (a key,
     /// or the container).
     pub(crate) async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        headers: Vec<(HeaderName, String)>,
+        body: Bytes,
+        subject: &str,
+    ) -> Result<Answer> {
+        // Only requests that mean the same when repeated are retried: a conditional commit
+        // whose answer was lost would fail its own condition the second time.
+        let idempotent = !headers.iter().any(|(n, _)| n == IF_MATCH || n == IF_NONE_MATCH);
+        let mut attempt = 0;
+        loop {
+            let result = self.send_once(method.clone(), url.clone(), headers.clone(), body.clone(), subject).await;
+            match result {
+                Err(e) if e.is_retryable() && idempotent && attempt < RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(subject, attempt, error = %e, "retrying an Azure request");
+                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(
         &self,
         method: Method,
         url: Url,
@@ -70,8 +99,14 @@ impl AzureStore {
         if (200..300).contains(&status) {
             return Ok(Answer { status, headers });
         }
+        let code = headers.get("x-ms-error-code").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = response.into_body().bytes().await.unwrap_or_default();
-        Err(errors::from_status(status, &String::from_utf8_lossy(&body), container, subject))
+        let mut body = String::from_utf8_lossy(&body).into_owned();
+        if let (Some(code), false) = (code, body.contains("<Code>")) {
+            // HEAD answers carry the code in a header only.
+            body = format!("<Code>{code}</Code>{body}");
+        }
+        Err(errors::from_status(status, &body, container, subject))
     }
 
     /// Creates the container. `AlreadyExists` if it is there already.
@@ -95,6 +130,24 @@ impl AzureStore {
         url.query_pairs_mut().append_pair("restype", "container");
         let container = self.inner.config.container.clone();
         self.send(Method::DELETE, url, Vec::new(), Bytes::new(), &container).await.map(|_| ())
+    }
+
+    /// Reads the container's properties (a cheap request that fails clearly).
+    pub(crate) async fn container_properties(&self) -> Result<()> {
+        let mut url = self.inner.container_url.clone();
+        url.query_pairs_mut().append_pair("restype", "container");
+        let container = self.inner.config.container.clone();
+        self.send(Method::GET, url, Vec::new(), Bytes::new(), &container).await.map(|_| ())
+    }
+
+    /// Deletes one blob: a missing blob is success, a missing container is not.
+    pub(crate) async fn delete_blob(&self, key: &ferry_core::ObjectPath) -> Result<()> {
+        let url = self.blob_url(key, &[])?;
+        match self.send(Method::DELETE, url, Vec::new(), Bytes::new(), key.as_str()).await {
+            Ok(_) => Ok(()),
+            Err(Error::NotFound { path, .. }) if path == key.as_str() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The URL of the blob `key`, plus a query.

@@ -134,8 +134,19 @@ impl AzureStore {
                 ),
             ));
         }
+        if let AzureCredentials::AccessKey(key) = &self.inner.config.credentials {
+            let config = &self.inner.config;
+            let query = crate::sas::service_sas(&config.account, key, &config.container, path, &method, expires_in)?;
+            let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            return self.blob_url(path, &pairs);
+        }
+        // Entra ID: a user delegation SAS, which needs a key from the service.
         let p = os_path(path)?;
         self.inner.engine.signed_url(method, &p, expires_in).await.map_err(|e| self.err(e, path.as_str()))
+    }
+
+    pub(crate) fn container(&self) -> &str {
+        &self.inner.config.container
     }
 
     fn credentials_kind(&self) -> &'static str {
@@ -294,12 +305,10 @@ impl ObjectStore for AzureStore {
         }
     }
 
+    /// One Delete Blob request (`object_store` would send a one-key batch and could not tell
+    /// a missing container from a missing blob).
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
-        match self.inner.engine.delete(&os_path(path)?).await.map_err(|e| self.err(e, path.as_str())) {
-            // A missing container is still an error; only a missing blob is success.
-            Err(Error::NotFound { path: p, .. }) if p == path.as_str() => Ok(()),
-            other => other,
-        }
+        self.delete_blob(path).await
     }
 
     /// Blob batch requests of up to 256 keys; keys already gone count as deleted.
@@ -427,7 +436,11 @@ impl AzureStore {
         };
         let key = path.as_str().to_owned();
         let container = self.inner.config.container.clone();
-        let r = self.inner.engine.get_opts(&os_path(path)?, os_opts).await.map_err(|e| self.err(e, &key))?;
+        let r = match self.inner.engine.get_opts(&os_path(path)?, os_opts).await {
+            Ok(r) => r,
+            Err(e) if opts.head => return Err(self.explain_head_failure(self.err(e, &key)).await),
+            Err(e) => return Err(self.err(e, &key)),
+        };
         let mut meta = ferry_meta(r.meta.clone())?;
         for (k, v) in &r.attributes {
             match k {
@@ -445,6 +458,20 @@ impl AzureStore {
             r.into_stream().map_err(move |e| errors::map(e, &container, &key)).boxed()
         };
         Ok(GetResult { meta, range, body })
+    }
+
+    /// A HEAD answer has no body, so no Azure error code: a 404 may be the blob's or the
+    /// container's, a 403 a bad signature or a missing permission. One request for the
+    /// container's properties (whose answer has a body) tells them apart.
+    async fn explain_head_failure(&self, e: Error) -> Error {
+        let blob_missing = matches!(&e, Error::NotFound { path, .. } if path != self.container());
+        if !blob_missing && !matches!(e, Error::PermissionDenied { .. }) {
+            return e;
+        }
+        match self.container_properties().await {
+            Err(probe @ (Error::NotFound { .. } | Error::Unauthenticated { .. })) => probe,
+            _ => e,
+        }
     }
 
     async fn delete_batch(&self, chunk: Vec<Result<ObjectPath>>) -> Vec<Result<ObjectPath>> {
@@ -465,10 +492,13 @@ impl AzureStore {
             let results: Vec<_> = self.inner.engine.delete_stream(stream::iter(os_paths).boxed()).collect().await;
             if results.len() == keys.len() {
                 for ((p, _), r) in keys.into_iter().zip(results) {
-                    out.push(match r.map_err(|e| self.err(e, p.as_str())) {
+                    out.push(match r {
                         Ok(_) => Ok(p),
-                        Err(Error::NotFound { path, .. }) if path == p.as_str() => Ok(p),
-                        Err(e) => Err(e),
+                        // A batch answers per key with a status line whose reason says which
+                        // resource is missing.
+                        Err(e) if batch_missing_container(&e) => Err(Error::not_found(PROVIDER, self.container())),
+                        Err(object_store::Error::NotFound { .. }) => Ok(p),
+                        Err(e) => Err(self.err(e, p.as_str())),
                     });
                 }
             } else {
@@ -483,6 +513,18 @@ impl AzureStore {
         out.extend(failed);
         out
     }
+}
+
+fn batch_missing_container(e: &object_store::Error) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if text.contains("ContainerNotFound") || text.contains("container does not exist") {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 /// A compare-and-swap that finds nothing has failed its condition (see docs/decisions.md).
