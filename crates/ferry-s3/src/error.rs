@@ -194,3 +194,67 @@ impl ErrorContext {
 fn bucket_missing(bucket: &str) -> ferry_core::BoxError {
     format!("bucket `{bucket}` does not exist").into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_core::ErrorKind;
+
+    fn ctx() -> ErrorContext {
+        ErrorContext {
+            provider: "ovh".into(),
+            bucket: "photos".into(),
+            endpoint: "https://s3.gra.io.cloud.ovh.net".into(),
+        }
+    }
+
+    fn service(status: u16, code: Option<&str>) -> Failure {
+        Failure {
+            status: Some(status),
+            code: code.map(str::to_string),
+            message: "server says no".into(),
+            kind: FailureKind::Service,
+            source: "raw".into(),
+        }
+    }
+
+    #[test]
+    fn service_errors_map_by_code_then_status() {
+        let cases = [
+            (404, Some("NoSuchKey"), ErrorKind::NotFound, "a/b"),
+            (404, None, ErrorKind::NotFound, "a/b"),
+            (404, Some("NoSuchBucket"), ErrorKind::NotFound, "photos"),
+            (403, Some("AccessDenied"), ErrorKind::PermissionDenied, "a/b"),
+            (403, Some("SignatureDoesNotMatch"), ErrorKind::Unauthenticated, ""),
+            (403, Some("InvalidAccessKeyId"), ErrorKind::Unauthenticated, ""),
+            (400, Some("AuthorizationHeaderMalformed"), ErrorKind::Unauthenticated, ""),
+            (304, None, ErrorKind::NotModified, "a/b"),
+            (412, Some("PreconditionFailed"), ErrorKind::Precondition, "a/b"),
+            (416, Some("InvalidRange"), ErrorKind::InvalidRange, "a/b"),
+            (503, Some("SlowDown"), ErrorKind::Transient, "a/b"),
+            (500, None, ErrorKind::Transient, "a/b"),
+            (429, None, ErrorKind::Transient, "a/b"),
+            (400, Some("RequestTimeout"), ErrorKind::Transient, "a/b"),
+            (501, Some("NotImplemented"), ErrorKind::NotSupported, ""),
+            (400, Some("InvalidArgument"), ErrorKind::Generic, "a/b"),
+        ];
+        for (status, code, kind, path) in cases {
+            let err = ctx().map_failure("a/b", service(status, code));
+            assert_eq!(err.kind(), kind, "{status} {code:?}: {err:?}");
+            assert_eq!(err.provider(), Some("ovh"));
+            if !path.is_empty() {
+                assert_eq!(err.path(), Some(path), "{status} {code:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn connection_failures_name_the_endpoint_and_are_retryable() {
+        for kind in [FailureKind::Dispatch, FailureKind::Timeout, FailureKind::Response] {
+            let f = Failure { status: None, code: None, message: "connection reset".into(), kind, source: "io".into() };
+            let err = ctx().map_failure("a/b", f);
+            assert!(err.is_retryable(), "{err:?}");
+            assert!(err.to_string().contains("https://s3.gra.io.cloud.ovh.net"), "{err}");
+        }
+    }
+}
