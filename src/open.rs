@@ -14,6 +14,13 @@ pub fn supported_schemes() -> Vec<String> {
     let mut schemes = vec!["memory".to_string(), "file".to_string()];
     #[cfg(feature = "gcs")]
     schemes.push("gs".to_string());
+    #[cfg(feature = "s3")]
+    {
+        schemes.push("s3".to_string());
+        for p in ferry_providers::catalogue().providers() {
+            schemes.push(p.id.clone());
+        }
+    }
     schemes
 }
 
@@ -63,6 +70,10 @@ pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
         }
         #[cfg(feature = "gcs")]
         "gs" => ferry_gcs::open_url(&parsed).await,
+        #[cfg(feature = "s3")]
+        scheme if scheme == "s3" || ferry_providers::catalogue().get(scheme).is_ok() => {
+            ferry_s3::open_url(&parsed).await
+        }
         scheme => Err(Error::invalid_config(format!(
             "unknown scheme {scheme:?} in {:?}; this build opens: {}",
             redact(trimmed),

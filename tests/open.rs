@@ -47,3 +47,11 @@ async fn query_strings_are_never_echoed() {
     let err = ferry::open("nosuch://bucket?secret_access_key=hunter2").await.unwrap_err().to_string();
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[cfg(feature = "s3")]
+#[tokio::test]
+async fn provider_urls_reach_the_catalogue_and_name_the_valid_choices() {
+    let err = ferry::open("scaleway://xx-nowhere/bucket").await.unwrap_err().to_string();
+    assert!(err.contains("fr-par"), "an unknown region lists the valid ones: {err}");
+    assert!(ferry::supported_schemes().iter().any(|s| s == "ovh"), "provider ids are schemes");
+}
