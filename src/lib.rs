@@ -19,8 +19,10 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Cargo features choose the backends: `s3` (S3 and every S3-compatible provider) and
-//! `mirror` (the replication engine) are on by default.
+//! Cargo features choose the backends — `s3` (S3 and every S3-compatible provider),
+//! `azure`, `gcs` — and the parts built on them: `mirror` (the replication engine),
+//! `encrypt` (client-side encryption), all on by default, and `compat` (bridges to
+//! `object_store` and OpenDAL).
 #![warn(missing_docs)]
 
 pub use ferry_core::*;
@@ -35,6 +37,8 @@ pub use ferry_s3 as s3;
 mod open;
 pub use open::{open, supported_schemes};
 
+#[cfg(feature = "azure")]
+pub use ferry_azure as azure;
 #[cfg(feature = "compat")]
 pub use ferry_compat as compat;
 #[cfg(feature = "encrypt")]

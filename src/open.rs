@@ -14,6 +14,8 @@ pub fn supported_schemes() -> Vec<String> {
     let mut schemes = vec!["memory".to_string(), "file".to_string()];
     #[cfg(feature = "gcs")]
     schemes.push("gs".to_string());
+    #[cfg(feature = "azure")]
+    schemes.extend(["az".to_string(), "azure".to_string()]);
     #[cfg(feature = "s3")]
     {
         schemes.push("s3".to_string());
@@ -33,6 +35,7 @@ pub fn supported_schemes() -> Vec<String> {
 /// | `s3://bucket/prefix?region=…&endpoint=…` | S3 or any S3-compatible server (feature `s3`) |
 /// | `scaleway://fr-par/bucket/prefix`, `ovh://gra/bucket`, … | a catalogued provider (feature `s3`) |
 /// | `gs://bucket/prefix?endpoint=…` | Google Cloud Storage (feature `gcs`) |
+/// | `az://container/prefix`, `azure://account/container`, `https://ACCOUNT.blob.core.windows.net/container` | Azure Blob Storage (feature `azure`) |
 ///
 /// Credentials come from the environment (see each backend's docs), never from the URL.
 /// A malformed URL or an unknown scheme is [`Error::InvalidConfig`] saying what is wrong
@@ -70,6 +73,15 @@ pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
         }
         #[cfg(feature = "gcs")]
         "gs" => ferry_gcs::open_url(&parsed).await,
+        #[cfg(feature = "azure")]
+        "az" | "azure" => ferry_azure::open_url(&parsed).await,
+        #[cfg(feature = "azure")]
+        "http" | "https" if is_azure_blob(&parsed) => ferry_azure::open_url(&parsed).await,
+        "http" | "https" => Err(Error::invalid_config(format!(
+            "{:?} does not say which protocol to speak: use s3://bucket?endpoint=… for an S3-compatible \
+             server, or https://ACCOUNT.blob.core.windows.net/container for Azure",
+            redact(trimmed)
+        ))),
         #[cfg(feature = "s3")]
         scheme if scheme == "s3" || ferry_providers::catalogue().get(scheme).is_ok() => {
             ferry_s3::open_url(&parsed).await
@@ -80,6 +92,15 @@ pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
             supported_schemes().join(", ")
         ))),
     }
+}
+
+/// An Azure Blob endpoint, or Azurite's well-known emulator account on loopback.
+#[cfg(feature = "azure")]
+fn is_azure_blob(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    host.ends_with(".blob.core.windows.net")
+        || (matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+            && url.path().trim_start_matches('/').starts_with("devstoreaccount1"))
 }
 
 fn open_local(path: &Path) -> Result<Arc<dyn ObjectStore>> {

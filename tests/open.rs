@@ -27,6 +27,7 @@ async fn bad_urls_are_clear_errors() {
         ("nosuch://bucket", "unknown scheme \"nosuch\""),
         ("::not a url", "malformed store URL"),
         ("file://remotehost/data", "names a host"),
+        ("https://example.com/bucket", "does not say which protocol"),
     ];
     for (url, expected) in cases {
         let err = match ferry::open(url).await {
