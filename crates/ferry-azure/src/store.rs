@@ -311,7 +311,9 @@ impl ObjectStore for AzureStore {
         self.delete_blob(path).await
     }
 
-    /// Blob batch requests of up to 256 keys; keys already gone count as deleted.
+    /// Blob batch requests of up to 256 keys, one at a time (servers work through a batch's
+    /// keys in turn, and concurrent batches made Azurite time out); keys already gone count
+    /// as deleted.
     fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
         paths.ready_chunks(BATCH).then(move |chunk| self.delete_batch(chunk)).flat_map(stream::iter).boxed()
     }
@@ -502,11 +504,17 @@ impl AzureStore {
                     });
                 }
             } else {
-                // The batch failed as a whole (its first error ends the stream): say so per key.
-                let e = results.into_iter().find_map(|r| r.err());
-                let message = e.map(|e| self.err(e, "").to_string()).unwrap_or_else(|| "batch delete failed".into());
+                // The batch failed as a whole (its first error ends the stream): say so per key,
+                // keeping whether a retry may help.
+                let e = results.into_iter().find_map(|r| r.err()).map(|e| self.err(e, ""));
+                let retryable = e.as_ref().is_some_and(Error::is_retryable);
+                let message = e.map(|e| e.to_string()).unwrap_or_else(|| "batch delete failed".into());
                 for (p, _) in keys {
-                    out.push(Err(Error::generic(PROVIDER, p.as_str(), message.clone(), None)));
+                    out.push(Err(if retryable {
+                        Error::transient(PROVIDER, p.as_str(), message.clone(), None)
+                    } else {
+                        Error::generic(PROVIDER, p.as_str(), message.clone(), None)
+                    }));
                 }
             }
         }
