@@ -193,6 +193,34 @@ mod tests {
     }
 
     #[test]
+    fn transport_failures_are_retryable_and_status_lines_are_read() {
+        use object_store::client::{HttpError, HttpErrorKind};
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let e = object_store::Error::Generic {
+            store: "MicrosoftAzure",
+            source: Box::new(HttpError::new(HttpErrorKind::Connect, refused)),
+        };
+        assert!(map(e, "c", "k").is_retryable());
+
+        // How object_store prints an answer it did not expect.
+        #[derive(Debug)]
+        struct Printed(&'static str);
+        impl std::fmt::Display for Printed {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for Printed {}
+        let text = "Error performing GET http://127.0.0.1/x?sig=SECRET in 1ms - Server returned non-2xx status code: \
+            404 Not Found: <Error><Code>ContainerNotFound</Code><Message>The specified container does not exist.</Message></Error>";
+        let e = object_store::Error::NotFound { path: "k".into(), source: Box::new(Printed(text)) };
+        let mapped = map(e, "photos", "k");
+        assert_eq!((mapped.kind(), mapped.path()), (ErrorKind::NotFound, Some("photos")));
+        let e = object_store::Error::Generic { store: "MicrosoftAzure", source: Box::new(Printed(text)) };
+        assert!(!map(e, "photos", "k").to_string().contains("SECRET"));
+    }
+
+    #[test]
     fn conditions_and_throttling() {
         assert_eq!(
             from_status(409, "<Error><Code>BlobAlreadyExists</Code></Error>", "c", "k").kind(),

@@ -28,8 +28,8 @@ mod multipart;
 mod rest;
 mod sas;
 mod store;
-mod url;
+mod urls;
 
 pub use config::{AzureConfig, AzureCredentials, EMULATOR_ACCOUNT, EMULATOR_KEY};
 pub use store::AzureStore;
-pub use url::{open_url, parse_url};
+pub use urls::{open_url, parse_url};
