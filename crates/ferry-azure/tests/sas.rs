@@ -58,3 +58,21 @@ async fn a_store_opened_with_a_sas_url_reads_what_it_allows_and_cannot_sign() {
     let e = via_sas.signed_url(http::Method::GET, &key, Duration::from_secs(60)).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotSupported, "{e}");
 }
+
+#[tokio::test]
+async fn a_write_sas_commits_staged_uploads() {
+    let test = "a_write_sas_commits_staged_uploads";
+    let Some(store) = common::fresh_store(test).await else { return };
+    let Some(emu) = common::azurite(test) else { return };
+    let key = ObjectPath::parse("upload/staged 1.bin").unwrap();
+    let signed = store.signed_url(http::Method::PUT, &key, Duration::from_secs(300)).await.unwrap();
+    let config = common::config(&emu, store.config().container()).with_sas_token(signed.query().unwrap());
+    let via_sas = AzureStore::new(config).unwrap();
+
+    // Put Block and Put Block List, the latter sent and signed by ferry-azure itself.
+    let upload = via_sas.put_multipart(&key).await.unwrap();
+    let second = upload.put_part(2, "world".into()).await.unwrap();
+    let first = upload.put_part(1, "hello ".into()).await.unwrap();
+    upload.complete(vec![first, second]).await.unwrap();
+    assert_eq!(store.get(&key).await.unwrap().bytes().await.unwrap(), "hello world");
+}
