@@ -37,7 +37,9 @@ pub fn supported_schemes() -> Vec<String> {
 /// | `gs://bucket/prefix?endpoint=…` | Google Cloud Storage (feature `gcs`) |
 /// | `az://container/prefix`, `azure://account/container`, `https://ACCOUNT.blob.core.windows.net/container` | Azure Blob Storage (feature `azure`) |
 ///
-/// Credentials come from the environment (see each backend's docs), never from the URL.
+/// Credentials come from the environment (see each backend's docs). The one exception is an
+/// Azure SAS URL, which carries its own signature, as Azure users paste it; no error ever
+/// echoes a query string.
 /// A malformed URL or an unknown scheme is [`Error::InvalidConfig`] saying what is wrong
 /// and which schemes are valid.
 ///
