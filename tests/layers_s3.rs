@@ -1,14 +1,17 @@
-//! Layers around an emulator-backed backend: the whole conformance suite through retry and
-//! timeout, and through client-side encryption, over S3 (moto); and the mirror copying
-//! encrypted objects between two S3 buckets without the key.
+//! Layers around an emulator-backed backend: the whole conformance suite through every layer
+//! stacked at once, and through client-side encryption, over S3 (moto); and the mirror
+//! copying encrypted objects between two S3 buckets without the key.
 
 #![cfg(all(feature = "s3", feature = "encrypt", feature = "mirror"))]
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ferry::encrypt::{EncryptConfig, EncryptedStore, LocalKey};
-use ferry::layers::{HookStore, RetryConfig, RetryStore, Timeout};
+use ferry::layers::{
+    ConcurrencyLimit, FaultConfig, FaultKind, FaultStore, HookStore, JurisdictionPolicy, Observe, Replicated,
+    RetryConfig, RetryStore, Timeout, WriteMode,
+};
 use ferry::mirror::{Mirror, MirrorOptions};
 use ferry::s3::{Credentials, S3Config, S3Store};
 use ferry::{ObjectPath, ObjectStore, ObjectStoreExt};
@@ -31,12 +34,27 @@ async fn fresh_bucket(emu: &S3Emulator, stem: &str) -> Arc<dyn ObjectStore> {
     Arc::new(store)
 }
 
+/// Every layer at once, in the order docs/layers.md recommends, around S3: one suite run
+/// covers each of them against a real server (a run per layer would cost minutes of CI).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retry_and_timeout_over_s3_keep_every_promise() {
-    let Some(moto) = emulators::moto() else { return skip("retry_and_timeout_over_s3", "moto is not available") };
+async fn every_layer_stacked_over_s3_keeps_every_promise() {
+    let Some(moto) = emulators::moto() else { return skip("every_layer_stacked_over_s3", "moto is not available") };
     let s3 = fresh_bucket(&moto, "layers").await;
-    let timed: Arc<dyn ObjectStore> = Arc::new(HookStore::new(s3, Timeout::default()));
-    let store: Arc<dyn ObjectStore> = Arc::new(RetryStore::new(timed, RetryConfig::default()));
+    let replica = fresh_bucket(&moto, "layers-replica").await;
+    let jurisdiction = s3.info().jurisdiction.clone();
+    let faults = FaultConfig {
+        rate: 0.05,
+        kinds: vec![FaultKind::ServerError, FaultKind::Reset, FaultKind::BrokenBody],
+        seed: 17,
+    };
+    let faulty: Arc<dyn ObjectStore> = Arc::new(FaultStore::new(s3, faults));
+    let timed: Arc<dyn ObjectStore> = Arc::new(HookStore::new(faulty, Timeout::default()));
+    let replicated: Arc<dyn ObjectStore> = Arc::new(Replicated::new(timed, vec![replica], WriteMode::AllReplicas));
+    let retry = RetryConfig { initial_backoff: Duration::from_millis(5), ..RetryConfig::default() };
+    let retried: Arc<dyn ObjectStore> = Arc::new(RetryStore::new(replicated, retry));
+    let policed: Arc<dyn ObjectStore> = Arc::new(HookStore::new(retried, JurisdictionPolicy::allow([jurisdiction])));
+    let observed: Arc<dyn ObjectStore> = Arc::new(HookStore::new(policed, Observe));
+    let store: Arc<dyn ObjectStore> = Arc::new(HookStore::new(observed, ConcurrencyLimit::new(32)));
     run_all(&store).await;
 }
 
