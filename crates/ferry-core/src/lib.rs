@@ -13,6 +13,7 @@ pub mod conditions;
 pub mod error;
 pub mod info;
 pub mod layers;
+pub mod listing_guard;
 pub mod local;
 pub mod memory;
 pub mod path;
