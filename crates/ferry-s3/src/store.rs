@@ -120,7 +120,7 @@ impl S3Store {
     pub async fn presign_get(&self, path: &ObjectPath, expires_in: Duration) -> Result<String> {
         let config = presigning(expires_in)?;
         let req = self.inner.client.get_object().bucket(&self.inner.bucket).key(path.as_str());
-        let signed = req.presigned(config).await.map_err(|e| self.inner.presign_error(path, e))?;
+        let signed = unlogged(req.presigned(config)).await.map_err(|e| self.inner.presign_error(path, e))?;
         Ok(signed.uri().to_string())
     }
 
@@ -128,9 +128,17 @@ impl S3Store {
     pub async fn presign_put(&self, path: &ObjectPath, expires_in: Duration) -> Result<String> {
         let config = presigning(expires_in)?;
         let req = self.inner.client.put_object().bucket(&self.inner.bucket).key(path.as_str());
-        let signed = req.presigned(config).await.map_err(|e| self.inner.presign_error(path, e))?;
+        let signed = unlogged(req.presigned(config)).await.map_err(|e| self.inner.presign_error(path, e))?;
         Ok(signed.uri().to_string())
     }
+}
+
+/// Runs a presigning future with tracing switched off: at TRACE level `aws_sigv4` logs the
+/// canonical request, which for a presigned URL holds the session token of temporary
+/// credentials in its query. Presigning sends no request, so nothing worth logging is lost.
+fn unlogged<F: std::future::Future>(f: F) -> tracing::instrument::WithDispatch<F> {
+    use tracing::instrument::WithSubscriber;
+    f.with_subscriber(tracing::subscriber::NoSubscriber::default())
 }
 
 fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
