@@ -188,10 +188,7 @@ async fn killed_mid_copy_then_rerun_ends_identical_with_no_open_upload() {
     let rep = report(&out);
     assert!(out.status.success(), "the final run ends in sync: {rep:#}");
     assert_eq!(rep["in_sync"], true);
-    assert!(
-        rep["skipped"].as_u64().unwrap() >= 20,
-        "what the killed runs finished is not copied again: {rep:#}"
-    );
+    assert!(rep["skipped"].as_u64().unwrap() >= 20, "what the killed runs finished is not copied again: {rep:#}");
 
     assert_eq!(snapshot(dst.as_ref()).await, snapshot(src.as_ref()).await, "the destination is byte-identical");
     let left = dst.list_pending_uploads(None).await.unwrap();
