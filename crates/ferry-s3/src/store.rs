@@ -79,12 +79,11 @@ impl S3Store {
             None if config.path_style => format!("https://s3.{region}.amazonaws.com"),
             None => format!("https://{}.s3.{region}.amazonaws.com", config.bucket),
         };
-        if let Some(endpoint) = &config.endpoint {
-            if endpoint.starts_with("http://") {
-                let loopback = url::Url::parse(endpoint).is_ok_and(|u| crate::config::is_loopback(&u));
-                if !loopback {
-                    tracing::warn!(endpoint = %endpoint, "S3 endpoint is plain HTTP: traffic is not encrypted");
-                }
+        // `validate` let plain HTTP off loopback through only with `allow_http`; say so loudly.
+        // The scheme is read from the parsed URL: `HTTP://` is plain HTTP too.
+        if let Some(url) = config.endpoint.as_deref().and_then(|e| url::Url::parse(e).ok()) {
+            if url.scheme() == "http" && !crate::config::is_loopback(&url) {
+                tracing::warn!(endpoint = %url, "S3 endpoint is plain HTTP: traffic is not encrypted");
             }
         }
         let mut info = provider.store_info(Some(&region), Some(&endpoint_shown), &config.bucket);
