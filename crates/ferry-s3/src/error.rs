@@ -60,6 +60,8 @@ pub(crate) enum FailureKind {
     Response,
     /// The request could not be built (bad input or configuration).
     Construction,
+    /// The answer was refused for good (too large to hold): not worth repeating.
+    Refused,
 }
 
 impl Failure {
@@ -69,6 +71,11 @@ impl Failure {
     {
         let status = err.raw_response().map(|r| r.status().as_u16());
         let code = err.code().map(str::to_string);
+        if let Some(r) = crate::limits::refused(&err) {
+            let kind = if r.retryable { FailureKind::Response } else { FailureKind::Refused };
+            let message = r.message.clone();
+            return Failure { status, code: None, message, kind, source: Box::new(err) };
+        }
         let (kind, message) = match &err {
             SdkError::ServiceError(_) => (FailureKind::Service, err.message().unwrap_or_default().to_string()),
             SdkError::TimeoutError(_) => (FailureKind::Timeout, "timed out".to_string()),
@@ -161,6 +168,9 @@ impl ErrorContext {
                 )
             }
             FailureKind::Construction => return Error::generic(provider, at, f.message, Some(f.source)),
+            FailureKind::Refused => {
+                return Error::generic(provider, at, format!("{} (from {})", f.message, self.endpoint), Some(f.source))
+            }
             FailureKind::Service => {}
         }
         let status = f.status.unwrap_or(0);

@@ -23,6 +23,7 @@ mod client;
 mod config;
 mod delete;
 mod error;
+mod limits;
 mod list;
 mod multipart;
 mod open;

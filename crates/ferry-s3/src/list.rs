@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use ferry_core::listing_guard::ListingGuard;
 use ferry_core::{Error, ListOptions, ListResult, ObjectMeta, ObjectPath, Result};
 use ferry_providers::ListVersion;
 use futures::stream::{self, BoxStream, StreamExt};
@@ -32,10 +33,15 @@ enum Cursor {
 }
 
 /// Every object under `opts.prefix` after `opts.offset`, ascending.
+///
+/// Each page goes through a [`ListingGuard`]: a key out of byte order, a repeated page or
+/// continuation token ends the listing with an error at that point, so a broken server can
+/// neither loop forever nor make keys look absent.
 pub(crate) fn objects(store: Arc<Inner>, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
     let prefix = opts.prefix.map(|p| format!("{p}/"));
     let offset = opts.offset.map(ObjectPath::into_string);
-    stream::unfold(Cursor::Start, move |cursor| {
+    let guard = ListingGuard::new(store.provider(), prefix.clone().unwrap_or_else(|| store.bucket.clone()));
+    stream::unfold((Cursor::Start, guard), move |(cursor, mut guard)| {
         let store = Arc::clone(&store);
         let prefix = prefix.clone();
         let offset = offset.clone();
@@ -47,16 +53,40 @@ pub(crate) fn objects(store: Arc<Inner>, opts: ListOptions) -> BoxStream<'static
             };
             match page(&store, prefix.as_deref(), offset.as_deref(), token).await {
                 Ok((entries, next)) => {
+                    let mut items: Vec<Result<ObjectMeta>> = Vec::with_capacity(entries.len());
+                    let count = entries.len();
+                    for entry in entries {
+                        if let Err(e) = guard.key(&entry.key) {
+                            items.push(Err(e));
+                            return Some((stream::iter(items), (Cursor::Done, guard)));
+                        }
+                        items.extend(to_meta(entry));
+                    }
+                    if let Err(e) = guard.next_page(next.as_deref(), count) {
+                        items.push(Err(e));
+                        return Some((stream::iter(items), (Cursor::Done, guard)));
+                    }
                     let next = next.map(Cursor::Next).unwrap_or(Cursor::Done);
-                    let items: Vec<Result<ObjectMeta>> = entries.into_iter().filter_map(to_meta).collect();
-                    Some((stream::iter(items), next))
+                    Some((stream::iter(items), (next, guard)))
                 }
-                Err(e) => Some((stream::iter(vec![Err(e)]), Cursor::Done)),
+                Err(e) => Some((stream::iter(vec![Err(e)]), (Cursor::Done, guard))),
             }
         }
     })
     .flatten()
     .boxed()
+}
+
+/// A page that says more follows but gives no way to ask for it: ending there would pass
+/// off part of the bucket as all of it.
+fn truncated_without_cursor(s: &Inner, at: &str) -> Error {
+    Error::generic(
+        s.provider(),
+        if at.is_empty() { s.bucket.as_str() } else { at },
+        "the server's listing page says it is truncated but gives no continuation token or marker; \
+         stopped rather than return part of the listing as all of it",
+        None,
+    )
 }
 
 fn to_meta(e: Entry) -> Option<Result<ObjectMeta>> {
@@ -94,6 +124,7 @@ async fn page(
             let entries = out.contents().iter().map(entry_v2).collect();
             let next = match (out.is_truncated(), out.next_continuation_token()) {
                 (Some(true), Some(t)) if !t.is_empty() => Some(t.to_string()),
+                (Some(true), _) => return Err(truncated_without_cursor(s, at)),
                 _ => None,
             };
             Ok((entries, next))
@@ -113,7 +144,10 @@ async fn page(
                 .map_err(|e| s.errors.map(at, e))?;
             let entries: Vec<Entry> = out.contents().iter().map(entry_v2).collect();
             let next = match out.is_truncated() {
-                Some(true) => entries.last().map(|e| e.key.clone()),
+                Some(true) => match entries.last() {
+                    Some(e) => Some(e.key.clone()),
+                    None => return Err(truncated_without_cursor(s, at)),
+                },
                 _ => None,
             };
             Ok((entries, next))
@@ -139,6 +173,7 @@ pub(crate) async fn level(s: &Inner, prefix: Option<&ObjectPath>) -> Result<List
     let at = prefix.clone().unwrap_or_default();
     let mut out = ListResult::default();
     let mut token: Option<String> = None;
+    let mut guard = ListingGuard::new(s.provider(), if at.is_empty() { s.bucket.clone() } else { at.clone() });
     loop {
         let (entries, dirs, next) = match s.quirks.list_version {
             ListVersion::V2 => {
@@ -157,6 +192,7 @@ pub(crate) async fn level(s: &Inner, prefix: Option<&ObjectPath>) -> Result<List
                     page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_string)).collect();
                 let next = match (page.is_truncated(), page.next_continuation_token()) {
                     (Some(true), Some(t)) if !t.is_empty() => Some(t.to_string()),
+                    (Some(true), _) => return Err(truncated_without_cursor(s, &at)),
                     _ => None,
                 };
                 (entries, dirs, next)
@@ -176,15 +212,20 @@ pub(crate) async fn level(s: &Inner, prefix: Option<&ObjectPath>) -> Result<List
                 let dirs: Vec<String> =
                     page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_string)).collect();
                 let next = match page.is_truncated() {
-                    Some(true) => page
+                    Some(true) => match page
                         .next_marker()
                         .map(str::to_string)
-                        .or_else(|| entries.iter().map(|e| e.key.clone()).chain(dirs.iter().cloned()).max()),
+                        .or_else(|| entries.iter().map(|e| e.key.clone()).chain(dirs.iter().cloned()).max())
+                    {
+                        Some(marker) => Some(marker),
+                        None => return Err(truncated_without_cursor(s, &at)),
+                    },
                     _ => None,
                 };
                 (entries, dirs, next)
             }
         };
+        guard.next_page(next.as_deref(), entries.len() + dirs.len())?;
         for entry in entries {
             if let Some(meta) = to_meta(entry) {
                 out.objects.push(meta?);
@@ -203,6 +244,8 @@ pub(crate) async fn level(s: &Inner, prefix: Option<&ObjectPath>) -> Result<List
         }
     }
     out.objects.sort_by(|a, b| a.path.cmp(&b.path));
+    // A server that repeats entries across pages must not make one object count twice.
+    out.objects.dedup_by(|a, b| a.path == b.path);
     out.common_prefixes.sort();
     out.common_prefixes.dedup();
     Ok(out)
