@@ -109,7 +109,23 @@ fn open_local(path: &Path) -> Result<Arc<dyn ObjectStore>> {
     Ok(Arc::new(LocalStore::new(path)?))
 }
 
-/// The URL without its query string, which may carry options we do not want echoed.
-fn redact(url: &str) -> &str {
-    url.split_once('?').map(|(base, _)| base).unwrap_or(url)
+/// The URL as errors show it: without user info, query string or fragment, any of which may
+/// carry a credential (a password, a SAS signature, a token).
+fn redact(url: &str) -> String {
+    if let Ok(mut parsed) = Url::parse(url) {
+        let _ = parsed.set_username("");
+        let _ = parsed.set_password(None);
+        parsed.set_query(None);
+        parsed.set_fragment(None);
+        return parsed.to_string();
+    }
+    // Unparseable: cut by hand, erring on the side of showing less.
+    let base = url.split(['?', '#']).next().unwrap_or_default();
+    match base.rsplit_once('@') {
+        Some((before, host)) => {
+            let scheme = before.split_once(':').map(|(s, _)| s).unwrap_or_default();
+            format!("{scheme}://…@{host}")
+        }
+        None => base.to_string(),
+    }
 }

@@ -130,10 +130,13 @@ fn sas_from(url: &Url) -> Option<String> {
     url.query_pairs().any(|(k, _)| k == "sig").then(|| query.to_owned())
 }
 
-/// The URL without its query, which may hold a SAS signature.
+/// The URL without its query (which may hold a SAS signature), user info or fragment.
 fn redacted(url: &Url) -> String {
     let mut u = url.clone();
     u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
     u.to_string()
 }
 

@@ -214,8 +214,9 @@ impl S3Config {
             return Err(Error::invalid_config(format!("`{}` is not a valid S3 bucket name", self.bucket)));
         }
         if let Some(endpoint) = &self.endpoint {
+            // Not echoed: a string that does not parse may still hold a password.
             let url = url::Url::parse(endpoint)
-                .map_err(|e| Error::invalid_config(format!("S3 endpoint `{endpoint}` is not a URL: {e}")))?;
+                .map_err(|e| Error::invalid_config(format!("the S3 endpoint is not a URL: {e}")))?;
             if !url.username().is_empty() || url.password().is_some() {
                 return Err(Error::invalid_config(
                     "S3 endpoint must not carry credentials; give them as access and secret keys",

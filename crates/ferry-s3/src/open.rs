@@ -172,11 +172,14 @@ fn percent_decode(s: &str) -> Result<String> {
         .map_err(|_| Error::invalid_config(format!("`{s}` is not valid UTF-8 once decoded")))
 }
 
-/// The URL without user info, for messages.
+/// The URL for messages: without user info, query string or fragment, which may carry
+/// credentials (a parameter's value is quoted only when it is the one at fault).
 fn redacted(url: &url::Url) -> String {
     let mut shown = url.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
     shown.to_string()
 }
 
