@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ferry_core::prefix::PrefixStore;
 use ferry_core::{Error, ObjectPath, ObjectStore, Result};
@@ -37,12 +38,26 @@ pub struct GcsBuilder {
     credentials: Option<Credentials>,
     url_signer: Option<Arc<ServiceAccount>>,
     check_bucket: bool,
+    read_timeout: Option<Duration>,
 }
+
+/// Time allowed between two reads of an answer unless set otherwise: a server that stops
+/// sending ends in a `Transient` error instead of a hang.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time allowed to open a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl GcsBuilder {
     /// A builder for `bucket`.
     pub fn new(bucket: impl Into<String>) -> Self {
-        GcsBuilder { bucket: bucket.into(), endpoint: None, credentials: None, url_signer: None, check_bucket: true }
+        GcsBuilder {
+            bucket: bucket.into(),
+            endpoint: None,
+            credentials: None,
+            url_signer: None,
+            check_bucket: true,
+            read_timeout: None,
+        }
     }
 
     /// Talks to `endpoint` (an emulator, a sovereign GCS partner) instead of Google. Plain
@@ -72,6 +87,13 @@ impl GcsBuilder {
         self
     }
 
+    /// How long a read may wait for the server's next bytes (default
+    /// [`DEFAULT_READ_TIMEOUT`]); a large object may take any time as long as bytes flow.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
     /// Applies `FERRY_GCS_ENDPOINT` or `STORAGE_EMULATOR_HOST` if no endpoint is set.
     pub fn with_env(mut self) -> Self {
         if self.endpoint.is_none() {
@@ -93,6 +115,8 @@ impl GcsBuilder {
             None => Credentials::from_env().await?,
         };
         let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))
             .build()
             .map_err(|e| Error::invalid_config(format!("cannot set up the HTTP client: {e}")))?;
         let signer = self.url_signer.or_else(|| credentials.signer());

@@ -9,6 +9,14 @@ use crate::auth::Credentials;
 use crate::model::{parse_json, ErrorEnvelope};
 use crate::PROVIDER;
 
+/// Bytes of an error answer kept; the rest is not read (a hostile or broken server could send
+/// any amount).
+pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Largest JSON document read into memory (a listing page of 1,000 objects with metadata is
+/// a few MiB at most).
+pub(crate) const MAX_DOCUMENT: usize = 32 * 1024 * 1024;
+
 /// Everything but RFC 3986 unreserved characters: object names go into one path segment, so
 /// `/`, `%`, `+`, `#`, `?` and spaces must all be escaped.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -87,13 +95,53 @@ impl Client {
     pub async fn send_ok(&self, rb: RequestBuilder, path: &str, on412: OnPrecondition) -> Result<Bytes> {
         let resp = self.send(rb, path).await?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| transport_error(e, path))?;
         if status.is_success() {
-            Ok(body)
+            read_document(resp, path).await
         } else {
+            let body = read_error_body(resp).await;
             Err(status_error(status, &body, path, on412))
         }
     }
+}
+
+/// The body of a successful answer, refused past [`MAX_DOCUMENT`] bytes.
+pub(crate) async fn read_document(mut resp: Response, path: &str) -> Result<Bytes> {
+    let too_large = || {
+        Error::generic(
+            PROVIDER,
+            path,
+            format!(
+                "the server's answer is larger than {} MiB; refused rather than held in memory",
+                MAX_DOCUMENT / (1024 * 1024)
+            ),
+            None,
+        )
+    };
+    if resp.content_length().is_some_and(|n| n > MAX_DOCUMENT as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(e, path))? {
+        if body.len() + chunk.len() > MAX_DOCUMENT {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}
+
+/// The first [`MAX_ERROR_BODY`] bytes of an error answer; a body that breaks off is used as
+/// far as it came, since the status already says what went wrong.
+pub(crate) async fn read_error_body(mut resp: Response) -> Bytes {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        let room = MAX_ERROR_BODY - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    Bytes::from(body)
 }
 
 /// A network-level failure: worth retrying. The message omits the URL (it carries the key,

@@ -34,7 +34,7 @@ mod signed;
 mod store;
 
 pub use auth::{Credentials, ServiceAccount};
-pub use config::{open_url, GcsBuilder, DEFAULT_ENDPOINT};
+pub use config::{open_url, GcsBuilder, DEFAULT_ENDPOINT, DEFAULT_READ_TIMEOUT};
 pub use signed::SignedMethod;
 pub use store::GcsStore;
 

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use ferry_core::listing_guard::ListingGuard;
 use ferry_core::{ListOptions, ListResult, ObjectMeta, ObjectPath, Result};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::Method;
@@ -46,20 +47,31 @@ pub(crate) async fn list_page(
         }
         Err(e) => return Err(e),
     };
-    parse_json(&body, what)
+    let page: ObjectList = parse_json(&body, what)?;
+    if let Some(e) = &page.error {
+        let message: String = e.message.chars().take(300).collect();
+        return Err(ferry_core::Error::generic(
+            crate::PROVIDER,
+            what,
+            format!("the listing answer is an error document despite its success status: {message}"),
+            None,
+        ));
+    }
+    Ok(page)
 }
 
 /// Every object resource whose name starts with `prefix` (raw, reserved keys included), in
 /// name order, page by page.
 pub(crate) fn raw_objects(store: GcsStore, prefix: String) -> BoxStream<'static, Result<ObjectResource>> {
-    stream::try_unfold(Some(None::<String>), move |token| {
+    let guard = ListingGuard::new(crate::PROVIDER, prefix.clone());
+    stream::try_unfold((Some(None::<String>), guard), move |(token, mut guard)| {
         let store = store.clone();
         let prefix = prefix.clone();
         async move {
             let Some(token) = token else { return Ok(None) };
             let page = list_page(&store, Some(&prefix), false, None, token.as_deref()).await?;
-            let next = page.next_page_token.filter(|t| !t.is_empty()).map(Some);
-            Ok(Some((stream::iter(page.items.into_iter().map(Ok)), next)))
+            let next = checked_page(&mut guard, &page)?;
+            Ok(Some((stream::iter(page.items.into_iter().map(Ok)), (next.map(Some), guard))))
         }
     })
     .try_flatten()
@@ -71,15 +83,16 @@ pub(crate) fn list_objects(store: GcsStore, opts: ListOptions) -> BoxStream<'sta
     let prefix = opts.prefix.map(|p| format!("{p}/"));
     let offset = opts.offset.map(ObjectPath::into_string);
     let start = offset.clone();
-    let pages = stream::try_unfold(Some(None::<String>), move |token| {
+    let guard = ListingGuard::new(crate::PROVIDER, prefix.clone().unwrap_or_else(|| store.bucket().to_string()));
+    let pages = stream::try_unfold((Some(None::<String>), guard), move |(token, mut guard)| {
         let store = store.clone();
         let prefix = prefix.clone();
         let start = start.clone();
         async move {
             let Some(token) = token else { return Ok(None) };
             let page = list_page(&store, prefix.as_deref(), false, start.as_deref(), token.as_deref()).await?;
-            let next = page.next_page_token.filter(|t| !t.is_empty()).map(Some);
-            Ok(Some((page.items, next)))
+            let next = checked_page(&mut guard, &page)?;
+            Ok(Some((page.items, (next.map(Some), guard))))
         }
     });
     pages
@@ -99,8 +112,11 @@ pub(crate) async fn list_level(store: &GcsStore, prefix: Option<&ObjectPath>) ->
     let mut token: Option<String> = None;
     let mut dirs = BTreeSet::new();
     let mut out = ListResult::default();
+    let mut guard = ListingGuard::new(crate::PROVIDER, prefix.clone().unwrap_or_else(|| store.bucket().to_string()));
     loop {
         let page = list_page(store, prefix.as_deref(), true, None, token.as_deref()).await?;
+        let entries = page.items.len() + page.prefixes.len();
+        guard.next_page(page.next_page_token.as_deref().filter(|t| !t.is_empty()), entries)?;
         out.objects.extend(page.items.into_iter().filter_map(to_meta));
         for p in page.prefixes {
             let dir = p.trim_end_matches('/');
@@ -120,7 +136,20 @@ pub(crate) async fn list_level(store: &GcsStore, prefix: Option<&ObjectPath>) ->
         }
     }
     out.common_prefixes = dirs.into_iter().collect();
+    out.objects.sort_by(|a, b| a.path.cmp(&b.path));
+    out.objects.dedup_by(|a, b| a.path == b.path);
     Ok(out)
+}
+
+/// Checks one page's names (strictly ascending, continuing from the page before) and its
+/// token (not the previous one again), and returns the token of the next page.
+fn checked_page(guard: &mut ListingGuard, page: &ObjectList) -> Result<Option<String>> {
+    for item in &page.items {
+        guard.key(&item.name)?;
+    }
+    let next = page.next_page_token.clone().filter(|t| !t.is_empty());
+    guard.next_page(next.as_deref(), page.items.len())?;
+    Ok(next)
 }
 
 /// Converts a listed object, skipping upload parts and names ferry cannot represent (such as

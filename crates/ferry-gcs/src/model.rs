@@ -39,6 +39,10 @@ pub(crate) struct ObjectList {
     pub prefixes: Vec<String>,
     #[serde(default)]
     pub next_page_token: Option<String>,
+    /// Set when a proxy or broken server answers 200 with an error document, which would
+    /// otherwise read as an empty page.
+    #[serde(default)]
+    pub error: Option<ErrorBody>,
 }
 
 /// The answer to one `objects.rewrite` call.

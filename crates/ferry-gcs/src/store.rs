@@ -15,7 +15,7 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::{header, Method, StatusCode};
 use serde_json::json;
 
-use crate::http::{status_error, transport_error, Client, OnPrecondition};
+use crate::http::{read_document, read_error_body, status_error, transport_error, Client, OnPrecondition};
 use crate::model::{parse_json, BucketResource, ObjectResource, RewriteResponse};
 use crate::{list, multipart, PROVIDER};
 
@@ -301,7 +301,7 @@ impl ObjectStore for GcsStore {
         let resp = self.client.send(rb, name).await?;
         let status = resp.status();
         if !status.is_success() {
-            let body = resp.bytes().await.map_err(|e| transport_error(e, name))?;
+            let body = read_error_body(resp).await;
             return Err(match status_error(status, &body, name, OnPrecondition::Precondition) {
                 // The metadata was there a moment ago: the generation we pinned was replaced.
                 Error::NotFound { .. } if generation.is_some() => {
@@ -355,13 +355,14 @@ impl ObjectStore for GcsStore {
             let rb = self.client.request(Method::POST, &url, &query).await?.header(header::CONTENT_LENGTH, 0);
             let resp = self.client.send(rb, from.as_str()).await?;
             let status = resp.status();
-            let body = resp.bytes().await.map_err(|e| transport_error(e, from.as_str()))?;
             if !status.is_success() {
+                let body = read_error_body(resp).await;
                 return Err(match status.as_u16() {
                     404 => Error::not_found(PROVIDER, from.as_str()),
                     _ => status_error(status, &body, to.as_str(), OnPrecondition::AlreadyExists),
                 });
             }
+            let body = read_document(resp, from.as_str()).await?;
             let r: RewriteResponse = parse_json(&body, to.as_str())?;
             if r.done {
                 return Ok(());
