@@ -318,6 +318,8 @@ impl Mirror {
         let sizes: Arc<Mutex<std::collections::HashMap<ObjectPath, u64>>> = Arc::default();
         let selector = selector.clone();
         let seen_sizes = sizes.clone();
+        let src = self.src.clone();
+        let confirm_slot = listing_error.clone();
         let doomed = merge
             .into_stream()
             .scan((), move |_, item| {
@@ -344,6 +346,14 @@ impl Mirror {
                 futures::future::ready(keep)
             })
             .take(report.extraneous as usize)
+            .map(move |item| {
+                let src = src.clone();
+                let slot = confirm_slot.clone();
+                async move { confirm_absent(&*src, item, &slot).await }
+            })
+            .buffered(CONFIRM_AHEAD)
+            .take_while(|item| futures::future::ready(item.is_some()))
+            .filter_map(futures::future::ready)
             .boxed();
         let mut deleted = self.dst.delete_stream(doomed);
         while let Some(result) = deleted.next().await {
@@ -367,6 +377,40 @@ impl Mirror {
         if let Some(e) = listing_error.lock().ok().and_then(|mut s| s.take()) {
             report.aborted = Some(format!("listing for deletes failed: {e}"));
         }
+    }
+}
+
+/// Source lookups in flight while confirming deletes.
+const CONFIRM_AHEAD: usize = 16;
+
+/// Lets a key through to deletion only if the source says it does not have it. A listing
+/// that silently skips keys (a server that drops a page, or answers the second pass
+/// differently from the first) must not turn into deleting objects the source still holds.
+/// `None` stops the deletes; the reason goes to `slot`.
+async fn confirm_absent(
+    src: &dyn ObjectStore,
+    item: Result<ObjectPath>,
+    slot: &Mutex<Option<Error>>,
+) -> Option<Result<ObjectPath>> {
+    let path = match item {
+        Ok(p) => p,
+        Err(e) => return Some(Err(e)),
+    };
+    let stop = |e: Error| {
+        if let Ok(mut s) = slot.lock() {
+            s.get_or_insert(e);
+        }
+        None
+    };
+    match src.head(&path).await {
+        Err(Error::NotFound { .. }) => Some(Ok(path)),
+        Ok(_) => stop(Error::generic(
+            src.info().provider.clone(),
+            path.as_str(),
+            "the source still has this key, but its listing left it out: deletes stopped",
+            None,
+        )),
+        Err(e) => stop(e),
     }
 }
 
