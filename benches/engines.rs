@@ -255,6 +255,8 @@ fn engines(emu: &S3Emulator, bucket: &str) -> Res<Vec<Engine>> {
         .with_access_key_id(&emu.access_key)
         .with_secret_access_key(&emu.secret_key)
         .build()?;
+    // Without OpenDAL's default features nothing installs its HTTP transport before main.
+    opendal::install_default();
     let opendal = opendal::Operator::new(
         opendal::services::S3::default()
             .bucket(bucket)
