@@ -55,7 +55,8 @@ pub enum VerifyMode {
     None,
     /// One HEAD of the written object: its size, and its recorded hash where the store keeps
     /// metadata, must match what was sent. Cheap (no data read back) and catches a write that
-    /// landed short or elsewhere.
+    /// landed short or elsewhere. Skipped when the store answered the write with a plain-MD5
+    /// etag equal to the MD5 of the bytes sent: it has then attested the exact content.
     #[default]
     Size,
     /// Read the written object back and compare its SHA-256: doubles the reads on the

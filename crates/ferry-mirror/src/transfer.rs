@@ -9,6 +9,7 @@ use ferry_core::{
     CopyOptions, Error, GetResult, Metadata, ObjectMeta, ObjectPath, ObjectStoreExt, PutOptions, Result, UploadConfig,
 };
 use futures::stream::{BoxStream, StreamExt};
+use md5::Md5;
 use sha2::{Digest, Sha256};
 
 use crate::compare::{mtime_secs, plain_md5, META_SHA256, META_SOURCE_ETAG, META_SOURCE_MTIME};
@@ -155,7 +156,12 @@ impl Ctx {
             metadata.insert(META_SHA256.into(), digest.clone());
             let opts = PutOptions { content_type, metadata, ..Default::default() };
             self.counters.put.inc();
-            self.dst.put_opts(&path, data, opts).await?;
+            let put = self.dst.put_opts(&path, data.clone(), opts).await?;
+            if self.opts.verify == VerifyMode::Size && store_attests(put.etag.as_deref(), &data) {
+                // The store hashed what it received and it is what we sent: a HEAD would
+                // prove less, at the price of one more request per object.
+                return Ok(CopyOutcome::Copied { bytes: size, server_side: false });
+            }
             digest
         } else {
             // Large: streamed through a multipart upload. Its metadata is sent before the
@@ -256,6 +262,13 @@ impl Ctx {
             }
         }
     }
+}
+
+/// Whether a write's answer proves the store holds exactly `data`: single-part writes to S3
+/// and most S3-compatible stores answer with the MD5 of the bytes they received. Any other
+/// etag (multipart, encrypted at rest with a customer key, Azure, GCS) proves nothing here.
+fn store_attests(etag: Option<&str>, data: &[u8]) -> bool {
+    etag.is_some_and(|e| plain_md5(e) && e.eq_ignore_ascii_case(&hex(&Md5::digest(data))))
 }
 
 /// Wraps a body: counts and hashes it, and at its end checks the length and any claimed

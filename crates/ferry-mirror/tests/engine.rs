@@ -74,6 +74,26 @@ async fn full_copy_is_byte_identical_and_the_second_run_copies_nothing() {
 }
 
 #[tokio::test]
+async fn a_write_the_store_attests_by_its_etag_needs_no_verification_request() {
+    let src = MemoryStore::new();
+    seed(&src).await;
+    let dst = MemoryStore::new();
+    let report = Mirror::new(arc(&src), arc(&dst), MirrorOptions::default()).run().await.unwrap();
+    assert!(report.in_sync, "{report}");
+    assert_eq!(snapshot(&src).await, snapshot(&dst).await);
+    assert_eq!(report.requests.head, 0, "the MD5 etags of the writes proved every copy: {report}");
+
+    // A store whose answer proves nothing gets one HEAD per copy.
+    let mut silent = TestStore::new(MemoryStore::new());
+    silent.forget_etags = true;
+    let silent = Arc::new(silent);
+    let report = Mirror::new(arc(&src), silent.clone(), MirrorOptions::default()).run().await.unwrap();
+    assert!(report.in_sync, "{report}");
+    assert_eq!(report.requests.head, report.copied, "{report}");
+    assert_eq!(snapshot(&src).await, snapshot(&silent.inner).await);
+}
+
+#[tokio::test]
 async fn across_providers_the_recorded_source_version_decides() {
     let src = MemoryStore::new();
     let dst = MemoryStore::new().with_info(StoreInfo::new("elsewhere", "Elsewhere", Jurisdiction::Eu));

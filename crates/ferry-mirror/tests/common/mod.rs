@@ -51,6 +51,8 @@ pub struct TestStore {
     /// Gets whose body silently stops halfway, as a cut connection that looks complete.
     pub truncate_gets: bool,
     pub window: Option<(Arc<Window>, bool)>,
+    /// Answers writes without an etag, as stores whose etag is not a content hash do.
+    pub forget_etags: bool,
 }
 
 impl TestStore {
@@ -63,6 +65,7 @@ impl TestStore {
             listing: Listing::Honest,
             truncate_gets: false,
             window: None,
+            forget_etags: false,
         }
     }
     /// Fails this share of puts with a transient error, deterministically from `seed`.
@@ -117,8 +120,11 @@ impl ObjectStore for TestStore {
         if !self.truncate_gets && self.roll() {
             return Err(Error::transient("test", path.as_str(), "injected 503", None));
         }
-        let r = self.inner.put_opts(path, data, opts).await?;
+        let mut r = self.inner.put_opts(path, data, opts).await?;
         self.wrote(path);
+        if self.forget_etags {
+            r.etag = None;
+        }
         Ok(r)
     }
     async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
