@@ -191,7 +191,7 @@ async fn bench(args: Args) -> Res<()> {
     for case in &cases {
         let data = body(case.size);
         let feed = chunks(&data);
-        let samples = interleave(case, backends.len(), |i, _| {
+        let samples = interleave(case, backends.len(), |i| {
             run_case(backends[i].store.as_ref(), backends[i].name, case, &data, &feed)
         })
         .await?;

@@ -332,14 +332,18 @@ async fn bench(emu: S3Emulator, args: Args) -> Res<()> {
     for case in &cases {
         let data = body(case.size);
         let feed = chunks(&data);
-        let samples = interleave(case, engines.len(), |i, _| run_case(&engines[i], case, &data, &feed)).await?;
+        let samples = interleave(case, engines.len(), |i| run_case(&engines[i], case, &data, &feed)).await?;
         for (engine, samples) in engines.iter().zip(samples) {
             rows.push(Row { case: *case, contender: engine.name().to_owned(), samples });
         }
         let shown: Vec<String> = engines
             .iter()
             .skip(1)
-            .filter_map(|e| ratio_of(&rows, case, FERRY, e.name()).map(|r| format!("{}: {r:.3}x", e.name())))
+            .filter_map(|e| {
+                let wall = ratio_of(&rows, case, FERRY, e.name())?;
+                let cpu = cpu_ratio_of(&rows, case, FERRY, e.name()).unwrap_or(f64::NAN);
+                Some(format!("{}: {wall:.3}x (CPU {cpu:.3}x)", e.name()))
+            })
             .collect();
         println!("  {:<20} ferry vs {}", case.name(), shown.join(", "));
     }

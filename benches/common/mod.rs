@@ -233,13 +233,21 @@ pub fn reset_peak_rss() -> bool {
 pub struct Samples {
     /// Seconds per operation, one entry per sample.
     pub per_op: Vec<f64>,
-    /// Highest peak RSS seen during one of its samples.
+    /// CPU seconds this process spent per operation (all its threads), one entry per sample:
+    /// the client's own cost, which the server's share of a loaded machine does not blur.
+    pub cpu_per_op: Vec<f64>,
+    /// Most resident memory one of its samples added above what the process held before it
+    /// (the bench's own copy of the body is allocated before, so not counted).
     pub peak_rss: Option<u64>,
 }
 
 impl Samples {
     pub fn median(&self) -> f64 {
         median(&self.per_op)
+    }
+
+    pub fn median_cpu(&self) -> f64 {
+        median(&self.cpu_per_op)
     }
 }
 
@@ -258,30 +266,81 @@ pub fn median(values: &[f64]) -> f64 {
 }
 
 /// Runs one case: an untimed warm-up per contender, then `rounds` rounds in which each
-/// contender takes one sample in turn. `run(i, round)` performs `case.ops` operations with
+/// contender takes one sample in turn, the starting contender rotating each round so that
+/// none always follows the same neighbour. `run(i)` performs `case.ops` operations with
 /// contender `i`.
 pub async fn interleave<F, Fut>(case: &Case, contenders: usize, mut run: F) -> Res<Vec<Samples>>
 where
-    F: FnMut(usize, u32) -> Fut,
+    F: FnMut(usize) -> Fut,
     Fut: Future<Output = Res<()>>,
 {
     let mut samples = vec![Samples::default(); contenders];
     for i in 0..contenders {
-        run(i, u32::MAX).await?;
+        run(i).await?;
     }
-    for round in 0..case.rounds {
-        for (i, s) in samples.iter_mut().enumerate() {
-            let tracked = reset_peak_rss();
+    for round in 0..case.rounds as usize {
+        for turn in 0..contenders {
+            let i = (round + turn) % contenders;
+            let before = settle_memory();
+            let cpu = process_cpu();
             let start = Instant::now();
-            run(i, round).await?;
+            run(i).await?;
             let elapsed = start.elapsed();
-            s.per_op.push(elapsed.as_secs_f64() / case.ops.max(1) as f64);
-            if tracked {
-                s.peak_rss = s.peak_rss.max(peak_rss());
+            let ops = case.ops.max(1) as f64;
+            let s = &mut samples[i];
+            s.per_op.push(elapsed.as_secs_f64() / ops);
+            if let (Some(a), Some(b)) = (cpu, process_cpu()) {
+                s.cpu_per_op.push((b - a).max(0.0) / ops);
+            }
+            if let (Some(before), Some(peak)) = (before, peak_rss()) {
+                s.peak_rss = s.peak_rss.max(Some(peak.saturating_sub(before)));
             }
         }
     }
     Ok(samples)
+}
+
+/// CPU seconds used by this process so far, all threads.
+pub fn process_cpu() -> Option<f64> {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    {
+        #[repr(C)]
+        struct Timespec {
+            tv_sec: i64,
+            tv_nsec: i64,
+        }
+        extern "C" {
+            fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+        }
+        const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+        let mut t = Timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `t` is a valid, writable timespec of the platform's layout.
+        let rc = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+        if rc == 0 {
+            return Some(t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9);
+        }
+    }
+    None
+}
+
+/// Returns freed heap to the system and resets the peak, so that the next peak reading
+/// minus the returned resident size is what one sample added. `None` where that cannot be
+/// measured.
+fn settle_memory() -> Option<u64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: glibc's malloc_trim only releases free memory; it takes no pointers.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+    if !reset_peak_rss() {
+        return None;
+    }
+    status_kib("VmRSS:").map(|k| k * 1024)
 }
 
 /// One row of the results: a contender's medians in one case.
@@ -319,35 +378,45 @@ pub fn print_table(title: &str, rows: &[Row], baseline: Option<&str>) {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<22} {:<14} {:>12} {:>16} {:>9} {:>10} {:>9}",
-        "case", "contender", "median/op", "throughput", "spread", "peak RSS", "ratio"
+        "{:<20} {:<15} {:>10} {:>16} {:>7} {:>10} {:>9} {:>8} {:>9}",
+        "case", "contender", "median/op", "throughput", "spread", "CPU/op", "+RSS", "ratio", "CPU ratio"
     );
     let mut last_case = String::new();
     for row in rows {
         let name = row.case.name();
         let shown_case = if name == last_case { String::new() } else { name.clone() };
         last_case = name;
-        let ratio = baseline
-            .filter(|b| *b != row.contender)
+        let peer = baseline.filter(|b| *b != row.contender);
+        let ratio = peer
             .and_then(|b| ratio_of(rows, &row.case, b, &row.contender))
+            .map(|r| format!("{r:.3}x"))
+            .unwrap_or_default();
+        let cpu_ratio = peer
+            .and_then(|b| cpu_ratio_of(rows, &row.case, b, &row.contender))
             .map(|r| format!("{r:.3}x"))
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{:<22} {:<14} {:>12} {:>16} {:>8.0}% {:>10} {:>9}",
+            "{:<20} {:<15} {:>10} {:>16} {:>6.0}% {:>10} {:>9} {:>8} {:>9}",
             shown_case,
             row.contender,
             fmt_duration(row.samples.median()),
             row.shown(),
             spread(&row.samples.per_op) * 100.0,
-            row.samples.peak_rss.map(|b| format!("{} MiB", b / MIB)).unwrap_or_else(|| "-".into()),
-            ratio
+            fmt_duration(row.samples.median_cpu()),
+            row.samples.peak_rss.map(|b| format!("{:.1} MiB", b as f64 / MIB as f64)).unwrap_or_else(|| "-".into()),
+            ratio,
+            cpu_ratio
         );
     }
     print!("{out}");
     if let Some(b) = baseline {
-        println!("ratio = {b} throughput / contender throughput, medians of interleaved samples (> 1: {b} faster)");
+        println!(
+            "ratio = {b} throughput / contender throughput, medians of interleaved samples (> 1: {b} faster); \
+             CPU ratio = contender CPU / {b} CPU per operation (> 1: {b} cheaper)"
+        );
     }
+    println!("+RSS = most resident memory one sample added (peak minus the resident size before it)");
 }
 
 /// (max − min) / median of the samples: how noisy the case was.
@@ -378,9 +447,17 @@ fn fmt_duration(secs: f64) -> String {
 /// baseline's throughput over contender's in `case`: median contender time / median
 /// baseline time.
 pub fn ratio_of(rows: &[Row], case: &Case, baseline: &str, contender: &str) -> Option<f64> {
-    let find = |who: &str| {
-        rows.iter().find(|r| r.contender == who && r.case.name() == case.name()).map(|r| r.samples.median())
-    };
+    ratio_by(rows, case, baseline, contender, Samples::median)
+}
+
+/// The same ratio in client CPU time per operation (> 1: the baseline uses less CPU).
+pub fn cpu_ratio_of(rows: &[Row], case: &Case, baseline: &str, contender: &str) -> Option<f64> {
+    ratio_by(rows, case, baseline, contender, Samples::median_cpu)
+}
+
+fn ratio_by(rows: &[Row], case: &Case, baseline: &str, contender: &str, of: fn(&Samples) -> f64) -> Option<f64> {
+    let find =
+        |who: &str| rows.iter().find(|r| r.contender == who && r.case.name() == case.name()).map(|r| of(&r.samples));
     let (b, c) = (find(baseline)?, find(contender)?);
     (b > 0.0 && c.is_finite()).then(|| c / b)
 }
@@ -427,7 +504,9 @@ pub fn write_json(dir: &Path, name: &str, mut head: Value, rows: &[Row], baselin
     let results: Vec<Value> = rows
         .iter()
         .map(|r| {
-            let ratio = baseline.filter(|b| *b != r.contender).and_then(|b| ratio_of(rows, &r.case, b, &r.contender));
+            let peer = baseline.filter(|b| *b != r.contender);
+            let ratio = peer.and_then(|b| ratio_of(rows, &r.case, b, &r.contender));
+            let cpu_ratio = peer.and_then(|b| cpu_ratio_of(rows, &r.case, b, &r.contender));
             let (mib_per_s, ops_per_s, keys_per_s) = r.throughput();
             json!({
                 "case": r.case.name(),
@@ -442,8 +521,11 @@ pub fn write_json(dir: &Path, name: &str, mut head: Value, rows: &[Row], baselin
                 "mib_per_s": mib_per_s,
                 "ops_per_s": ops_per_s,
                 "keys_per_s": keys_per_s,
-                "peak_rss_bytes": r.samples.peak_rss,
+                "added_rss_bytes": r.samples.peak_rss,
                 "ratio_baseline_over_this": ratio,
+                "median_cpu_s_per_op": r.samples.median_cpu(),
+                "cpu_samples_s_per_op": r.samples.cpu_per_op,
+                "cpu_ratio_baseline_over_this": cpu_ratio,
             })
         })
         .collect();
