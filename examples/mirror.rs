@@ -78,6 +78,9 @@ struct Args {
     /// Multipart part size.
     #[arg(long, value_parser = size, default_value = "8MiB")]
     part_size: u64,
+    /// Parts of one large object uploaded at once.
+    #[arg(long, default_value_t = MirrorOptions::default().part_concurrency)]
+    part_concurrency: usize,
     /// Attempts per object.
     #[arg(long, default_value_t = 4)]
     attempts: u32,
@@ -120,6 +123,7 @@ fn options(args: &Args) -> ferry::Result<MirrorOptions> {
         .list_read_ahead(args.list_read_ahead)
         .max_in_flight_bytes(args.max_in_flight)
         .part_size(args.part_size)
+        .part_concurrency(args.part_concurrency)
         .attempts(args.attempts);
     if let Some(n) = args.max_delete {
         opts = opts.max_delete(n);

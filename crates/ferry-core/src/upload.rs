@@ -184,18 +184,12 @@ async fn send_parts(
     let mut finished = false;
 
     loop {
-        // Cut every full part out of the buffer, keeping at most `concurrency` in flight.
-        while !finished || !buf.is_empty() {
+        // Cut every full part (and, at the end, the rest) out of the buffer while fewer than
+        // `concurrency` are in flight.
+        while in_flight.len() < concurrency {
             let size = sizer.part_size(number) as usize;
-            if buf.len() < size && !finished {
-                match data.next().await {
-                    Some(chunk) => {
-                        buf.extend_from_slice(&chunk?);
-                        continue;
-                    }
-                    None => finished = true,
-                }
-                continue;
+            if !(buf.len() >= size || (finished && !buf.is_empty())) {
+                break;
             }
             if number > sizer.max_parts() {
                 return Err(Error::invalid_config(format!(
@@ -206,13 +200,18 @@ async fn send_parts(
             let part = buf.split_to(size.min(buf.len())).freeze();
             in_flight.push(send_part(upload, number, part, config.part_attempts));
             number += 1;
-            if in_flight.len() >= concurrency {
-                break;
-            }
         }
-        match in_flight.next().await {
-            Some(result) => parts.push(result?),
-            None => break,
+        // Read on while parts upload: the in-flight futures are driven only when polled, so
+        // waiting on the source alone would stall them (and waiting on them alone, the source).
+        let can_read = !finished && in_flight.len() < concurrency;
+        tokio::select! {
+            biased;
+            Some(done) = in_flight.next(), if !in_flight.is_empty() => parts.push(done?),
+            chunk = data.next(), if can_read => match chunk {
+                Some(chunk) => buf.extend_from_slice(&chunk?),
+                None => finished = true,
+            },
+            else => break,
         }
     }
     parts.sort_by_key(|p: &PartInfo| p.number);
