@@ -75,6 +75,25 @@ enum Plan {
     Failed(Failure),
 }
 
+/// The result of work spawned onto the runtime's workers (so hashing and request signing
+/// for many objects use every core, not only the one driving the pipeline). A panic there
+/// is re-raised here as it would have been inline; a task cancelled by a runtime shutting
+/// down becomes the object's failure.
+fn joined<T>(
+    result: std::result::Result<T, tokio::task::JoinError>,
+    key: String,
+    action: &str,
+    failed: impl FnOnce(Failure) -> T,
+) -> T {
+    match result {
+        Ok(v) => v,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => {
+            failed(Failure { key, action: action.into(), kind: "Cancelled".into(), reason: e.to_string(), attempts: 0 })
+        }
+    }
+}
+
 /// What the copy stage did.
 #[derive(Debug)]
 enum Done {
@@ -238,7 +257,11 @@ impl Mirror {
                     }
                 }
                 let (ctx, selector) = (ctx.clone(), selector.clone());
-                async move { plan(&ctx, &selector, entry).await }
+                let key = match &entry {
+                    Entry::Source(m) | Entry::Destination(m) | Entry::Both(m, _) => m.path.to_string(),
+                };
+                let task = tokio::spawn(async move { plan(&ctx, &selector, entry).await });
+                async move { joined(task.await, key, "compare", Plan::Failed) }
             })
             .buffer_unordered(self.opts.checkers);
         let progress = self.progress.clone();
@@ -254,7 +277,9 @@ impl Mirror {
                             let outcome = if ctx.opts.dry_run {
                                 CopyOutcome::Copied { bytes: meta.size, server_side: ctx.same_store }
                             } else {
-                                ctx.copy_with_retry(&meta).await
+                                let key = meta.path.to_string();
+                                let task = tokio::spawn(async move { ctx.copy_with_retry(&meta).await });
+                                joined(task.await, key, "copy", CopyOutcome::Failed)
                             };
                             progress.done(if let CopyOutcome::Copied { bytes, .. } = outcome { bytes } else { 0 });
                             Done::Copy { rule, outcome }
