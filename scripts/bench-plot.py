@@ -5,7 +5,8 @@
 
 Panels, each drawn only when its file is there:
   - engines.json (benches/engines.rs): ferry-s3's throughput over each peer's, per case;
-    above 1 ferry is faster, the dashed line is the 0.97 goal against raw aws-sdk-s3;
+    above 1 ferry is faster, the dashed line is the 0.97 goal against raw aws-sdk-s3; and
+    the same runs in client CPU per operation (peer / ferry);
   - backends.json (benches/backends.rs): throughput of each backend per case (log scale);
   - mirror.json (scripts/bench): the mirror's speed-up over rclone and over aws-sdk-s3 alone.
 
@@ -50,21 +51,25 @@ def grouped_bars(ax, labels, series, width_total=0.8):
     ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
 
 
-def plot_engines(ax, data):
+def plot_engines(ax, data, key="ratio_baseline_over_this", what="throughput"):
     results = data["results"]
     baseline = data.get("baseline", "ferry-s3")
     labels = cases_in_order(results)
     peers = [c for c in dict.fromkeys(r["contender"] for r in results) if c != baseline]
     series = []
     for peer in peers:
-        by_case = {r["case"]: r.get("ratio_baseline_over_this") for r in results if r["contender"] == peer}
+        by_case = {r["case"]: r.get(key) for r in results if r["contender"] == peer}
         series.append((f"vs {peer}", [by_case.get(c) for c in labels]))
     grouped_bars(ax, labels, series)
     ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.axhline(0.97, color="red", linewidth=0.8, linestyle="--", label="goal vs aws-sdk-s3 (0.97)")
-    ax.set_ylabel(f"{baseline} throughput / peer throughput")
     server = data.get("server", {}).get("name", "s3s-fs")
-    ax.set_title(f"S3 engines on one {server} server (> 1: {baseline} faster)")
+    if what == "throughput":
+        ax.axhline(0.97, color="red", linewidth=0.8, linestyle="--", label="goal vs aws-sdk-s3 (0.97)")
+        ax.set_ylabel(f"{baseline} throughput / peer's")
+        ax.set_title(f"S3 engines on one {server} server, wall time (> 1: {baseline} faster)")
+    else:
+        ax.set_ylabel(f"peer CPU / {baseline} CPU")
+        ax.set_title(f"The same runs, client CPU per operation (> 1: {baseline} cheaper)")
     ax.legend(fontsize=8)
 
 
@@ -74,8 +79,8 @@ def plot_backends(ax, data):
     backends = list(dict.fromkeys(r["contender"] for r in results))
 
     def value(r):
-        # Listings in keys/s, everything else in operations/s: one log axis holds both.
-        return r.get("keys_per_s") if r["op"] == "list" else r.get("ops_per_s")
+        # Listings in keys/s, everything else in MiB/s: one log axis holds both.
+        return r.get("keys_per_s") if r["op"] == "list" else r.get("mib_per_s")
 
     series = []
     for b in backends:
@@ -83,12 +88,12 @@ def plot_backends(ax, data):
         series.append((b, [by_case.get(c) for c in labels]))
     grouped_bars(ax, labels, series)
     ax.set_yscale("log")
-    ax.set_ylabel("operations/s (list: keys/s), log")
+    ax.set_ylabel("MiB/s (list: keys/s), log")
     ax.set_title("Backends through the ferry trait (local servers, not the clouds)")
     ax.legend(fontsize=8, ncol=3)
 
 
-def plot_mirror(ax, data):
+def mirror_bars(data):
     labels, values, names = [], [], []
     for key, what in (("small_copy", "copy, small objects"), ("small_noop", "no-op re-sync"),
                       ("many_noop", "no-op re-sync (large set)")):
@@ -102,6 +107,11 @@ def plot_mirror(ax, data):
         labels.append(f"one {big.get('mib', '?')} MiB object")
         values.append(big["sdk_secs"] / big["ferry_secs"])
         names.append("vs aws-sdk-s3 alone")
+    return labels, values, names
+
+
+def plot_mirror(ax, data):
+    labels, values, names = mirror_bars(data)
     colors = ["tab:blue" if n == "vs rclone" else "tab:orange" for n in names]
     ax.bar(range(len(values)), values, color=colors)
     ax.set_xticks(range(len(labels)))
@@ -117,11 +127,17 @@ def main():
         return 2
     src, dst = sys.argv[1], sys.argv[2]
     panels = []
-    for name, draw in (("mirror", plot_mirror), ("engines", plot_engines), ("backends", plot_backends)):
-        data = load(os.path.join(src, f"{name}.json"))
-        if data and (name == "mirror" or data.get("results")):
-            if name != "mirror" or any(k in data for k in ("small_copy", "small_noop", "many_noop", "big")):
-                panels.append((draw, data))
+    mirror = load(os.path.join(src, "mirror.json"))
+    if isinstance(mirror, dict) and mirror_bars(mirror)[0]:
+        panels.append((plot_mirror, mirror))
+    engines = load(os.path.join(src, "engines.json"))
+    if isinstance(engines, dict) and engines.get("results"):
+        panels.append((plot_engines, engines))
+        if any(r.get("cpu_ratio_baseline_over_this") for r in engines["results"]):
+            panels.append((lambda ax, d: plot_engines(ax, d, "cpu_ratio_baseline_over_this", "cpu"), engines))
+    backends = load(os.path.join(src, "backends.json"))
+    if isinstance(backends, dict) and backends.get("results"):
+        panels.append((plot_backends, backends))
     if not panels:
         print(f"bench-plot: no engines.json, backends.json or mirror.json in {src}; nothing to draw", file=sys.stderr)
         return 1
