@@ -39,7 +39,8 @@ struct PendingParts {
     path: ObjectPath,
     opts: PutOptions,
     initiated: SystemTime,
-    parts: BTreeMap<u32, Bytes>,
+    /// Each part's bytes and raw MD5 digest (hashed once, when the part arrives).
+    parts: BTreeMap<u32, (Bytes, [u8; 16])>,
 }
 
 #[derive(Debug, Default)]
@@ -148,8 +149,15 @@ impl MemoryStore {
 }
 
 fn md5_hex(data: &[u8]) -> String {
-    let digest = Md5::digest(data);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex_digest(&Md5::digest(data))
+}
+
+fn hex_digest(digest: &[u8]) -> String {
+    use std::fmt::Write;
+    digest.iter().fold(String::with_capacity(digest.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 fn reject_version(opts: &GetOptions) -> Result<()> {
@@ -314,29 +322,31 @@ impl MultipartUpload for MemoryUpload {
                 self.store.caps.multipart_max_parts
             )));
         }
-        let token = md5_hex(&data);
+        let digest: [u8; 16] = Md5::digest(&data).into();
+        let token = hex_digest(&digest);
         let size = data.len() as u64;
         let mut state = self.store.write();
         let upload = state.uploads.get_mut(&self.id).ok_or_else(|| self.gone())?;
-        upload.parts.insert(number, data);
+        upload.parts.insert(number, (data, digest));
         Ok(PartInfo { number, token, size })
     }
 
     async fn complete(self: Box<Self>, parts: Vec<PartInfo>) -> Result<PutResult> {
         let upload = self.store.write().uploads.remove(&self.id).ok_or_else(|| self.gone())?;
         let min = self.store.caps.multipart_min_part_size;
-        let mut data = Vec::new();
-        let mut digests = Vec::new();
+        let total: usize = parts.iter().filter_map(|p| upload.parts.get(&p.number)).map(|(b, _)| b.len()).sum();
+        let mut data = Vec::with_capacity(total);
+        let mut digests = Vec::with_capacity(parts.len() * 16);
         let mut last = 0;
         for (i, part) in parts.iter().enumerate() {
             if part.number <= last {
                 return Err(Error::invalid_config("parts must be listed in ascending part-number order"));
             }
             last = part.number;
-            let bytes = upload.parts.get(&part.number).ok_or_else(|| {
+            let (bytes, digest) = upload.parts.get(&part.number).ok_or_else(|| {
                 Error::generic(PROVIDER, upload.path.as_str(), format!("part {} was never uploaded", part.number), None)
             })?;
-            if md5_hex(bytes) != part.token {
+            if hex_digest(digest) != part.token {
                 return Err(Error::Precondition {
                     provider: PROVIDER.into(),
                     path: upload.path.to_string(),
@@ -350,7 +360,7 @@ impl MultipartUpload for MemoryUpload {
                     bytes.len()
                 )));
             }
-            digests.extend_from_slice(&Md5::digest(bytes));
+            digests.extend_from_slice(digest);
             data.extend_from_slice(bytes);
         }
         let etag = format!("{}-{}", md5_hex(&digests), parts.len());
