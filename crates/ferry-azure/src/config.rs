@@ -2,6 +2,7 @@
 //! `AZURE_STORAGE_*` variables, and connection strings.
 
 use std::fmt;
+use std::time::Duration;
 
 use ferry_core::{Error, Result};
 use url::Url;
@@ -69,6 +70,39 @@ pub struct AzureConfig {
     pub(crate) endpoint: Option<String>,
     pub(crate) credentials: AzureCredentials,
     pub(crate) region: Option<String>,
+    pub(crate) network: Network,
+}
+
+/// How long to wait and how often to try again. Defaults give up on an unreachable or silent
+/// server within seconds, not the minutes `object_store` allows by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Network {
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub request_timeout: Option<Duration>,
+    pub max_retries: u32,
+    pub retry_timeout: Duration,
+}
+
+/// Default time allowed to open a connection (TCP and TLS).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time allowed between two reads of an answer (headers or body).
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default number of retries of a failed idempotent request.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+/// Default time after the first attempt past which a request is not retried.
+pub const DEFAULT_RETRY_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            request_timeout: None,
+            max_retries: DEFAULT_MAX_RETRIES,
+            retry_timeout: DEFAULT_RETRY_TIMEOUT,
+        }
+    }
 }
 
 impl fmt::Debug for AzureConfig {
@@ -79,6 +113,7 @@ impl fmt::Debug for AzureConfig {
             .field("endpoint", &self.endpoint)
             .field("credentials", &self.credentials)
             .field("region", &self.region)
+            .field("network", &self.network)
             .finish()
     }
 }
@@ -97,6 +132,7 @@ impl AzureConfig {
             endpoint: None,
             credentials: AzureCredentials::EntraId,
             region: None,
+            network: Network::default(),
         }
     }
 
@@ -180,7 +216,7 @@ impl AzureConfig {
         } else {
             AzureCredentials::EntraId
         };
-        Ok(AzureConfig { account, container, endpoint, credentials, region: None })
+        Ok(AzureConfig { account, container, endpoint, credentials, region: None, network: Network::default() })
     }
 
     /// Authenticates with the account's shared key.
@@ -214,6 +250,56 @@ impl AzureConfig {
     pub fn with_region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
+    }
+
+    /// Time allowed to open a connection, TLS included (default 5 s). An unreachable host
+    /// fails after this, then after each retry.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.network.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed between two reads of an answer, headers or body (default 30 s): a server
+    /// that stops sending fails the request after this, however large the object.
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.network.read_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for a whole request, body included (default: none, so that large objects
+    /// can take as long as they need; the read timeout still catches a silent server).
+    pub fn with_request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.network.request_timeout = timeout;
+        self
+    }
+
+    /// Retries of a failed idempotent request (a transport error, a timeout, 429 or 5xx):
+    /// at most `max_retries` (default 3), and none started later than `retry_timeout` after
+    /// the first attempt (default 30 s). `with_retries(0, …)` disables them.
+    pub fn with_retries(mut self, max_retries: u32, retry_timeout: Duration) -> Self {
+        self.network.max_retries = max_retries;
+        self.network.retry_timeout = retry_timeout;
+        self
+    }
+
+    /// The connect timeout in use.
+    pub fn connect_timeout(&self) -> Duration {
+        self.network.connect_timeout
+    }
+
+    /// The read timeout in use.
+    pub fn read_timeout(&self) -> Duration {
+        self.network.read_timeout
+    }
+
+    /// The whole-request timeout in use, if any.
+    pub fn request_timeout(&self) -> Option<Duration> {
+        self.network.request_timeout
+    }
+
+    /// The retry limits in use: at most this many retries, none after this long.
+    pub fn retries(&self) -> (u32, Duration) {
+        (self.network.max_retries, self.network.retry_timeout)
     }
 
     /// The storage account.

@@ -2,7 +2,12 @@
 //! they concern, and never a URL (a SAS URL carries its signature) nor a credential.
 
 use ferry_core::Error;
-use object_store::client::HttpError;
+use object_store::client::{HttpError, HttpErrorKind};
+
+use crate::limits::TooLarge;
+
+/// Longest server message kept in an error; the rest is a server's business, not the user's.
+const MAX_MESSAGE: usize = 300;
 
 /// How `object_store` prints a non-2xx answer: `…status code: 404 Not Found: <body>`.
 const STATUS_MARK: &str = "non-2xx status code: ";
@@ -18,8 +23,10 @@ pub(crate) struct Fault {
     pub code: Option<String>,
     /// First line of Azure's message (the rest holds request ids and signature details).
     pub message: Option<String>,
-    /// The request never got an answer (connection refused, reset, timeout).
-    pub transport: bool,
+    /// The request never got a whole answer (connection refused, reset, timeout), and how.
+    pub transport: Option<HttpErrorKind>,
+    /// The answer came but could not be read (too large, not decodable): why.
+    pub unreadable: Option<String>,
 }
 
 impl Fault {
@@ -28,8 +35,20 @@ impl Fault {
     pub(crate) fn of(e: &(dyn std::error::Error + 'static)) -> Fault {
         let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
         while let Some(err) = next {
-            if err.downcast_ref::<HttpError>().is_some() {
-                return Fault { transport: true, ..Fault::default() };
+            if let Some(h) = err.downcast_ref::<HttpError>() {
+                if h.kind() != HttpErrorKind::Decode {
+                    return Fault { transport: Some(h.kind()), ..Fault::default() };
+                }
+                // The HTTP error's text may quote the URL (with a SAS signature): keep only ours.
+                let mut why = "the server's answer could not be decoded".to_owned();
+                let mut source = std::error::Error::source(h);
+                while let Some(s) = source {
+                    if let Some(t) = s.downcast_ref::<TooLarge>() {
+                        why = t.to_string();
+                    }
+                    source = s.source();
+                }
+                return Fault { unreadable: Some(why), ..Fault::default() };
             }
             let text = err.to_string();
             if let Some(rest) = text.find(STATUS_MARK).map(|i| &text[i + STATUS_MARK.len()..]) {
@@ -48,8 +67,9 @@ impl Fault {
         Fault {
             status: None,
             code: xml_element(body, "Code"),
-            message: xml_element(body, "Message").and_then(|m| m.lines().next().map(str::to_owned)),
-            transport: false,
+            message: xml_element(body, "Message").and_then(|m| m.lines().next().map(|l| clip(l, MAX_MESSAGE))),
+            transport: None,
+            unreadable: None,
         }
     }
 
@@ -59,9 +79,13 @@ impl Fault {
     }
 
     fn describe(&self) -> String {
-        let mut out = match self.status {
-            Some(s) => format!("HTTP {s}"),
-            None => "request failed".to_owned(),
+        let mut out = match (self.status, self.transport, &self.unreadable) {
+            (Some(s), _, _) => format!("HTTP {s}"),
+            (None, Some(HttpErrorKind::Connect), _) => "could not connect to the server".to_owned(),
+            (None, Some(HttpErrorKind::Timeout), _) => "no answer from the server in time".to_owned(),
+            (None, Some(HttpErrorKind::Interrupted), _) => "the connection ended before the answer did".to_owned(),
+            (None, _, Some(why)) => why.clone(),
+            (None, _, None) => "request failed".to_owned(),
         };
         if let Some(code) = &self.code {
             out.push_str(&format!(" {code}"));
@@ -93,14 +117,23 @@ impl Fault {
         {
             return Some(Error::Unauthenticated { provider, message: self.describe() });
         }
-        if self.transport || self.status.is_some_and(|s| s == 429 || s == 408 || s >= 500) {
+        if self.transport.is_some() || self.status.is_some_and(|s| s == 429 || s == 408 || s >= 500) {
             return Some(Error::transient(PROVIDER, path, self.describe(), None));
         }
         if self.status == Some(416) {
             return Some(Error::InvalidRange { provider, path: path.to_owned(), message: self.describe() });
         }
+        if self.unreadable.is_some() {
+            // Too large or garbled: the same answer would come again.
+            return Some(Error::generic(PROVIDER, path, self.describe(), None));
+        }
         None
     }
+}
+
+/// What a transport failure of `kind` means, for requests this crate sends itself.
+pub(crate) fn transport(kind: HttpErrorKind) -> String {
+    Fault { transport: Some(kind), ..Fault::default() }.describe()
 }
 
 /// Maps an `object_store` error about `path` in `container`.
@@ -149,13 +182,33 @@ pub(crate) fn from_status(status: u16, body: &str, container: &str, path: &str) 
     }
 }
 
+/// The error an error document (`<Error><Code>…</Code><Message>…</Message></Error>`) with
+/// `status` stands for: what ferry parses of Azure's XML itself. Any text is accepted.
+#[doc(hidden)]
+pub fn parse_error_document(status: u16, body: &str) -> Error {
+    from_status(status, body, "container", "key")
+}
+
+/// At most `max` bytes of `text`, cut on a character boundary.
+fn clip(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = text[..end].to_owned();
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// The text of the first `<name>…</name>` in `xml`, unescaped just enough for a message.
 fn xml_element(xml: &str, name: &str) -> Option<String> {
     let open = format!("<{name}>");
     let close = format!("</{name}>");
     let start = xml.find(&open)? + open.len();
     let len = xml[start..].find(&close)?;
-    let text = xml[start..start + len].trim();
+    let text = clip(xml[start..start + len].trim(), 4 * MAX_MESSAGE);
     (!text.is_empty()).then(|| {
         text.replace("&lt;", "<")
             .replace("&gt;", ">")

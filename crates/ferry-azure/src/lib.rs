@@ -23,6 +23,7 @@
 
 mod config;
 mod errors;
+mod limits;
 mod metadata;
 mod multipart;
 mod rest;
@@ -30,6 +31,12 @@ mod sas;
 mod store;
 mod urls;
 
-pub use config::{AzureConfig, AzureCredentials, EMULATOR_ACCOUNT, EMULATOR_KEY};
+pub use config::{
+    AzureConfig, AzureCredentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_READ_TIMEOUT,
+    DEFAULT_RETRY_TIMEOUT, EMULATOR_ACCOUNT, EMULATOR_KEY,
+};
+#[doc(hidden)]
+pub use errors::parse_error_document;
+pub use limits::{MAX_DOCUMENT, MAX_ERROR_BODY};
 pub use store::AzureStore;
 pub use urls::{open_url, parse_url};

@@ -18,8 +18,6 @@ use crate::store::AzureStore;
 
 /// The service version `object_store` speaks; requests of ours use the same.
 const VERSION: &str = "2023-11-03";
-/// Extra attempts for a transient failure of an idempotent request.
-const RETRIES: u32 = 3;
 
 /// What came back from a successful request.
 pub(crate) struct Answer {
@@ -41,14 +39,21 @@ impl AzureStore {
         // Only requests that mean the same when repeated are retried: a conditional commit
         // whose answer was lost would fail its own condition the second time.
         let idempotent = !headers.iter().any(|(n, _)| n == IF_MATCH || n == IF_NONE_MATCH);
+        let network = self.inner.config.network;
+        let started = tokio::time::Instant::now();
         let mut attempt = 0;
         loop {
             let result = self.send_once(method.clone(), url.clone(), headers.clone(), body.clone(), subject).await;
             match result {
-                Err(e) if e.is_retryable() && idempotent && attempt < RETRIES => {
+                Err(e)
+                    if e.is_retryable()
+                        && idempotent
+                        && attempt < network.max_retries
+                        && started.elapsed() < network.retry_timeout =>
+                {
                     attempt += 1;
                     tracing::debug!(subject, attempt, error = %e, "retrying an Azure request");
-                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                    tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
                 }
                 other => return other,
             }
@@ -93,13 +98,14 @@ impl AzureStore {
             .http
             .execute(request)
             .await
-            .map_err(|e| Error::transient(PROVIDER, subject, format!("request failed ({:?})", e.kind()), None))?;
+            .map_err(|e| Error::transient(PROVIDER, subject, errors::transport(e.kind()), None))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if (200..300).contains(&status) {
             return Ok(Answer { status, headers });
         }
         let code = headers.get("x-ms-error-code").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        // The body is capped (see `limits`); a failure to read it leaves the status to speak.
         let body = response.into_body().bytes().await.unwrap_or_default();
         let mut body = String::from_utf8_lossy(&body).into_owned();
         if let (Some(code), false) = (code, body.contains("<Code>")) {

@@ -13,14 +13,15 @@ use ferry_core::{
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::azure::{split_sas, MicrosoftAzure, MicrosoftAzureBuilder};
-use object_store::client::{ClientOptions, HttpClient, HttpConnector, ReqwestConnector};
+use object_store::client::{ClientOptions, HttpClient, HttpConnector};
 use object_store::path::Path;
 use object_store::signer::Signer;
-use object_store::{Attribute, Attributes, ObjectStore as _, ObjectStoreExt as _};
+use object_store::{Attribute, Attributes, BackoffConfig, ObjectStore as _, ObjectStoreExt as _, RetryConfig};
 use url::Url;
 
 use crate::config::{AzureConfig, AzureCredentials};
 use crate::errors::{self, PROVIDER};
+use crate::limits::LimitedConnector;
 use crate::metadata;
 use crate::multipart::BlockUpload;
 
@@ -73,8 +74,8 @@ impl AzureStore {
     pub fn new(config: AzureConfig) -> Result<Self> {
         let (endpoint, allow_http) = config.validate()?;
         let engine = engine(&config, &endpoint, allow_http)?;
-        let http = ReqwestConnector::default()
-            .connect(&ClientOptions::new().with_allow_http(allow_http))
+        let http = LimitedConnector
+            .connect(&client_options(&config, allow_http))
             .map_err(|e| Error::invalid_config(format!("Azure HTTP client: {e}")))?;
         let mut container_url = endpoint.clone();
         container_url
@@ -163,6 +164,13 @@ fn engine(config: &AzureConfig, endpoint: &Url, allow_http: bool) -> Result<Micr
         .with_account(&config.account)
         .with_container_name(&config.container)
         .with_endpoint(endpoint.as_str().trim_end_matches('/').to_owned())
+        .with_client_options(client_options(config, allow_http))
+        .with_retry(RetryConfig {
+            backoff: BackoffConfig::default(),
+            max_retries: config.network.max_retries as usize,
+            retry_timeout: config.network.retry_timeout,
+        })
+        .with_http_connector(LimitedConnector)
         .with_allow_http(allow_http)
         // ferry-mirror and users see tags as an S3 notion; Azure's need their own permission.
         .with_disable_tagging(true);
@@ -191,6 +199,19 @@ fn engine(config: &AzureConfig, endpoint: &Url, allow_http: bool) -> Result<Micr
     }
     // Builder errors name settings, never their values.
     b.build().map_err(|e| Error::invalid_config(format!("Azure: {e}")))
+}
+
+/// Timeouts for every request, `object_store`'s and this crate's own.
+fn client_options(config: &AzureConfig, allow_http: bool) -> ClientOptions {
+    let n = &config.network;
+    let options = ClientOptions::new()
+        .with_allow_http(allow_http)
+        .with_connect_timeout(n.connect_timeout)
+        .with_read_timeout(n.read_timeout);
+    match n.request_timeout {
+        Some(t) => options.with_timeout(t),
+        None => options.with_timeout_disabled(),
+    }
 }
 
 /// The Entra ID variables Azure's SDKs read, and `object_store`'s names for them.
@@ -457,7 +478,8 @@ impl AzureStore {
         let body = if opts.head {
             stream::empty().boxed()
         } else {
-            r.into_stream().map_err(move |e| errors::map(e, &container, &key)).boxed()
+            let expected = range.end - range.start;
+            exact_length(r.into_stream().map_err(move |e| errors::map(e, &container, &key)).boxed(), expected, path)
         };
         Ok(GetResult { meta, range, body })
     }
@@ -521,6 +543,40 @@ impl AzureStore {
         out.extend(failed);
         out
     }
+}
+
+/// `body`, failing unless it carries exactly `expected` bytes: a server whose answer ends
+/// early (or runs long) must not pass for a complete object to a caller that streams it.
+fn exact_length(
+    body: BoxStream<'static, Result<Bytes>>,
+    expected: u64,
+    path: &ObjectPath,
+) -> BoxStream<'static, Result<Bytes>> {
+    let key = path.to_string();
+    stream::unfold(Some((body, 0u64)), move |state| {
+        let key = key.clone();
+        async move {
+            let (mut body, seen) = state?;
+            let wrong = |seen: u64| {
+                let message = format!("the object's body ended after {seen} of {expected} bytes");
+                Error::transient(PROVIDER, key.as_str(), message, None)
+            };
+            match body.next().await {
+                Some(Ok(chunk)) => {
+                    let seen = seen + chunk.len() as u64;
+                    if seen > expected {
+                        let message = format!("the object's body ran past its {expected} bytes");
+                        return Some((Err(Error::generic(PROVIDER, key.as_str(), message, None)), None));
+                    }
+                    Some((Ok(chunk), Some((body, seen))))
+                }
+                Some(Err(e)) => Some((Err(e), None)),
+                None if seen != expected => Some((Err(wrong(seen)), None)),
+                None => None,
+            }
+        }
+    })
+    .boxed()
 }
 
 fn batch_missing_container(e: &object_store::Error) -> bool {
