@@ -146,6 +146,10 @@ pub(crate) fn map(e: object_store::Error, container: &str, path: &str) -> Error 
     let provider = PROVIDER.to_owned();
     let path = path.to_owned();
     match e {
+        // object_store leaves a refused listing Generic; the status says what it is.
+        O::Generic { .. } if fault.status == Some(403) => {
+            Error::PermissionDenied { provider, path, message: fault.describe() }
+        }
         O::NotFound { .. } => Error::NotFound { provider, path, source: None },
         O::AlreadyExists { .. } => Error::AlreadyExists { provider, path },
         O::Precondition { .. } => Error::Precondition { provider, path, message: fault.describe() },
