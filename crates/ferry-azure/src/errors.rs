@@ -8,6 +8,8 @@ use crate::limits::TooLarge;
 
 /// Longest server message kept in an error; the rest is a server's business, not the user's.
 const MAX_MESSAGE: usize = 300;
+/// Longest error code kept (Azure's are under 50 characters).
+const MAX_CODE: usize = 100;
 
 /// How `object_store` prints a non-2xx answer: `…status code: 404 Not Found: <body>`.
 const STATUS_MARK: &str = "non-2xx status code: ";
@@ -66,7 +68,7 @@ impl Fault {
     fn from_body(body: &str) -> Fault {
         Fault {
             status: None,
-            code: xml_element(body, "Code"),
+            code: xml_element(body, "Code").map(|c| clip(&c, MAX_CODE)),
             message: xml_element(body, "Message").and_then(|m| m.lines().next().map(|l| clip(l, MAX_MESSAGE))),
             transport: None,
             unreadable: None,
