@@ -459,6 +459,28 @@ mod tests {
     }
 
     #[test]
+    fn network_settings_default_short_and_can_be_changed() {
+        let c = AzureConfig::new("acme", "logs");
+        assert_eq!(c.connect_timeout(), DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(c.read_timeout(), DEFAULT_READ_TIMEOUT);
+        assert_eq!(c.request_timeout(), None);
+        assert_eq!(c.retries(), (DEFAULT_MAX_RETRIES, DEFAULT_RETRY_TIMEOUT));
+        assert!(DEFAULT_RETRY_TIMEOUT <= Duration::from_secs(30) && DEFAULT_MAX_RETRIES <= 3);
+        let c = c
+            .with_connect_timeout(Duration::from_secs(1))
+            .with_read_timeout(Duration::from_secs(2))
+            .with_request_timeout(Some(Duration::from_secs(3)))
+            .with_retries(0, Duration::ZERO);
+        assert_eq!(
+            (c.connect_timeout(), c.read_timeout(), c.request_timeout(), c.retries()),
+            (Duration::from_secs(1), Duration::from_secs(2), Some(Duration::from_secs(3)), (0, Duration::ZERO))
+        );
+        // Connection strings get the same defaults.
+        let cs = AzureConfig::from_connection_string("UseDevelopmentStorage=true", "logs").unwrap();
+        assert_eq!(cs.retries(), (DEFAULT_MAX_RETRIES, DEFAULT_RETRY_TIMEOUT));
+    }
+
+    #[test]
     fn container_names() {
         for good in ["abc", "my-logs-2026", "$root"] {
             assert!(valid_container(good), "{good}");
