@@ -36,6 +36,11 @@ mod store;
 pub use auth::{Credentials, ServiceAccount};
 pub use config::{open_url, GcsBuilder, DEFAULT_ENDPOINT, DEFAULT_READ_TIMEOUT};
 pub use signed::SignedMethod;
+
+#[doc(hidden)]
+pub use list::{parse_list_page, ParsedPage};
+#[doc(hidden)]
+pub use model::parse_object_meta;
 pub use store::GcsStore;
 
 /// Provider id in errors and [`StoreInfo`](ferry_core::StoreInfo).

@@ -47,7 +47,12 @@ pub(crate) async fn list_page(
         }
         Err(e) => return Err(e),
     };
-    let page: ObjectList = parse_json(&body, what)?;
+    decode_page(&body, what)
+}
+
+/// Reads one `objects.list` answer; an error document sent with a success status is an error.
+fn decode_page(body: &[u8], what: &str) -> Result<ObjectList> {
+    let page: ObjectList = parse_json(body, what)?;
     if let Some(e) = &page.error {
         let message: String = e.message.chars().take(300).collect();
         return Err(ferry_core::Error::generic(
@@ -58,6 +63,30 @@ pub(crate) async fn list_page(
         ));
     }
     Ok(page)
+}
+
+/// One delimited listing page as ferry reads it. Exposed for property tests only.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ParsedPage {
+    /// The objects ferry can name, in the page's order.
+    pub objects: Vec<ObjectMeta>,
+    /// The common prefixes ferry can name.
+    pub prefixes: Vec<ObjectPath>,
+    /// The continuation token, `None` on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// Parses and checks one `objects.list` answer the way a listing does: JSON, the error
+/// document check, key order and the continuation token (as the first page of a listing),
+/// then the conversion of names. Exposed for property tests only.
+#[doc(hidden)]
+pub fn parse_list_page(body: &[u8]) -> Result<ParsedPage> {
+    let page = decode_page(body, "listing page")?;
+    let mut guard = ListingGuard::new(crate::PROVIDER, "listing page");
+    let next_page_token = checked_page(&mut guard, &page)?;
+    let prefixes = page.prefixes.iter().filter_map(|p| level_prefix(p)).collect();
+    Ok(ParsedPage { objects: page.items.into_iter().filter_map(to_meta).collect(), prefixes, next_page_token })
 }
 
 /// Every object resource whose name starts with `prefix` (raw, reserved keys included), in
@@ -118,18 +147,7 @@ pub(crate) async fn list_level(store: &GcsStore, prefix: Option<&ObjectPath>) ->
         let entries = page.items.len() + page.prefixes.len();
         guard.next_page(page.next_page_token.as_deref().filter(|t| !t.is_empty()), entries)?;
         out.objects.extend(page.items.into_iter().filter_map(to_meta));
-        for p in page.prefixes {
-            let dir = p.trim_end_matches('/');
-            if format!("{dir}/") == RESERVED_PREFIX {
-                continue;
-            }
-            match ObjectPath::parse(dir) {
-                Ok(d) => {
-                    dirs.insert(d);
-                }
-                Err(e) => tracing::warn!(prefix = %p, error = %e, "skipping a prefix ferry cannot name"),
-            }
-        }
+        dirs.extend(page.prefixes.iter().filter_map(|p| level_prefix(p)));
         token = page.next_page_token.filter(|t| !t.is_empty());
         if token.is_none() {
             break;
@@ -150,6 +168,22 @@ fn checked_page(guard: &mut ListingGuard, page: &ObjectList) -> Result<Option<St
     let next = page.next_page_token.clone().filter(|t| !t.is_empty());
     guard.next_page(next.as_deref(), page.items.len())?;
     Ok(next)
+}
+
+/// The directory a common prefix names, skipping the upload-part prefix and prefixes ferry
+/// cannot represent, which it logs.
+fn level_prefix(p: &str) -> Option<ObjectPath> {
+    let dir = p.trim_end_matches('/');
+    if format!("{dir}/") == RESERVED_PREFIX {
+        return None;
+    }
+    match ObjectPath::parse(dir) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            tracing::warn!(prefix = %p, error = %e, "skipping a prefix ferry cannot name");
+            None
+        }
+    }
 }
 
 /// Converts a listed object, skipping upload parts and names ferry cannot represent (such as

@@ -74,19 +74,36 @@ pub(crate) struct ErrorBody {
     pub message: String,
 }
 
-/// The JSON API writes int64 as strings; fake-gcs-server sometimes as numbers. Accept both.
+/// The JSON API writes int64 as strings; fake-gcs-server sometimes as numbers. Accept both,
+/// and say which value was refused: a size or generation is never negative or fractional.
 fn int64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Int {
-        Num(u64),
-        Str(String),
+    struct Int64;
+    impl serde::de::Visitor<'_> for Int64 {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a non-negative int64, as a decimal string or a number")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> std::result::Result<Self::Value, E> {
+            Ok(Some(n))
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> std::result::Result<Self::Value, E> {
+            u64::try_from(n).map(Some).map_err(|_| E::custom(format_args!("negative int64 {n}")))
+        }
+        fn visit_f64<E: serde::de::Error>(self, n: f64) -> std::result::Result<Self::Value, E> {
+            let why = if n.is_finite() && n.fract() == 0.0 { "is out of range" } else { "is not an integer" };
+            Err(E::custom(format_args!("int64 {n:e} {why}")))
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<Self::Value, E> {
+            s.parse().map(Some).map_err(|e| {
+                let shown: String = s.chars().take(40).collect();
+                E::custom(format_args!("int64 string {shown:?} is not a non-negative integer below 2^64: {e}"))
+            })
+        }
     }
-    match Option::<Int>::deserialize(d)? {
-        None => Ok(None),
-        Some(Int::Num(n)) => Ok(Some(n)),
-        Some(Int::Str(s)) => s.parse().map(Some).map_err(serde::de::Error::custom),
-    }
+    d.deserialize_any(Int64)
 }
 
 fn parse_time(s: Option<&str>) -> SystemTime {
@@ -109,8 +126,18 @@ impl ObjectResource {
 
 /// Parses a JSON answer, turning a malformed one into a typed error naming `path`.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], path: &str) -> Result<T> {
-    serde_json::from_slice(body)
-        .map_err(|e| Error::generic(PROVIDER, path, "malformed JSON answer from the server", Some(Box::new(e))))
+    serde_json::from_slice(body).map_err(|e| {
+        // serde quotes offending strings: keep a hostile answer from making the message huge.
+        let what: String = e.to_string().chars().take(200).collect();
+        Error::generic(PROVIDER, path, format!("malformed JSON answer from the server: {what}"), Some(Box::new(e)))
+    })
+}
+
+/// Parses one object resource (`objects.get`, an upload's answer) into ferry's metadata, as
+/// the store does. Exposed for property tests only.
+#[doc(hidden)]
+pub fn parse_object_meta(body: &[u8]) -> Result<ObjectMeta> {
+    parse_json::<ObjectResource>(body, "object resource")?.into_meta()
 }
 
 #[cfg(test)]
