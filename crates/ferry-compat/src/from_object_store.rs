@@ -16,6 +16,7 @@ use object_store::{Attribute, Attributes, ObjectStore as OsStore, ObjectStoreExt
 use tokio::sync::Mutex;
 
 use crate::errors::from_object_store;
+use crate::sorted_walk::{self, Entry, LevelLister};
 
 /// An `object_store` store seen through ferry's trait.
 ///
@@ -122,93 +123,35 @@ impl FromObjectStore {
             .boxed()
     }
 
-    /// Depth-first walk, one `list_with_delimiter` per directory, each level sorted so that a
-    /// directory `d` comes where `d/` sorts: the walk's order is then byte order of keys.
+    /// The level-by-level sorted walk, one `list_with_delimiter` per directory.
     fn walk(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
-        let state = Walk {
-            inner: self.inner.clone(),
-            offset: opts.offset,
-            stack: vec![vec![Entry::Dir(opts.prefix)]],
-            failed: false,
-        };
-        stream::unfold(state, |mut w| async move {
-            let item = w.next().await?;
-            Some((item, w))
-        })
-        .boxed()
+        sorted_walk::walk(Levels(self.inner.clone()), opts)
     }
 }
 
-enum Entry {
-    Object(ObjectMeta),
-    /// A directory to list; `None` is the root.
-    Dir(Option<ObjectPath>),
-}
+/// Directory listings of the wrapped store, for the sorted walk.
+struct Levels(Arc<dyn OsStore>);
 
-impl Entry {
-    fn sort_key(&self) -> String {
-        match self {
-            Entry::Object(m) => m.path.to_string(),
-            Entry::Dir(Some(d)) => format!("{d}/"),
-            Entry::Dir(None) => String::new(),
-        }
-    }
-}
+#[async_trait]
+impl LevelLister for Levels {
+    type Listed = ObjectMeta;
 
-struct Walk {
-    inner: Arc<dyn OsStore>,
-    offset: Option<ObjectPath>,
-    /// Levels being walked; each holds its remaining entries, largest first.
-    stack: Vec<Vec<Entry>>,
-    failed: bool,
-}
-
-impl Walk {
-    /// Whether nothing under directory `d` can come after the offset.
-    fn before_offset(&self, d: &ObjectPath) -> bool {
-        let Some(o) = &self.offset else { return false };
-        let dir = format!("{d}/");
-        o.as_str() > dir.as_str() && !o.as_str().starts_with(&dir)
-    }
-
-    async fn next(&mut self) -> Option<Result<ObjectMeta>> {
-        if self.failed {
-            return None;
-        }
-        loop {
-            let level = self.stack.last_mut()?;
-            let Some(entry) = level.pop() else {
-                self.stack.pop();
-                continue;
-            };
-            match entry {
-                Entry::Object(m) if self.offset.as_ref().is_some_and(|o| &m.path <= o) => continue,
-                Entry::Object(m) => return Some(Ok(m)),
-                Entry::Dir(Some(d)) if self.before_offset(&d) => continue,
-                Entry::Dir(d) => match self.list_level(d.as_ref()).await {
-                    Ok(entries) => self.stack.push(entries),
-                    Err(e) => {
-                        self.failed = true;
-                        return Some(Err(e));
-                    }
-                },
-            }
-        }
-    }
-
-    async fn list_level(&self, dir: Option<&ObjectPath>) -> Result<Vec<Entry>> {
+    async fn list_level(&self, dir: Option<&ObjectPath>) -> Result<Vec<Entry<ObjectMeta>>> {
         let path = dir.map(os_path).transpose()?;
-        let listed = self.inner.list_with_delimiter(path.as_ref()).await.map_err(err)?;
+        let listed = self.0.list_with_delimiter(path.as_ref()).await.map_err(err)?;
         let mut entries = Vec::with_capacity(listed.objects.len() + listed.common_prefixes.len());
         for m in listed.objects {
-            entries.push(Entry::Object(ferry_meta(m)?));
+            let m = ferry_meta(m)?;
+            entries.push(Entry::Object(m.path.clone(), m));
         }
         for p in listed.common_prefixes {
             entries.push(Entry::Dir(Some(ObjectPath::parse(p.as_ref())?)));
         }
-        // Largest first, so `pop` yields ascending order.
-        entries.sort_by_key(|e| std::cmp::Reverse(e.sort_key()));
         Ok(entries)
+    }
+
+    async fn to_meta(&self, _path: ObjectPath, listed: ObjectMeta) -> Result<Option<ObjectMeta>> {
+        Ok(Some(listed))
     }
 }
 

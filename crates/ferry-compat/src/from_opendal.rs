@@ -17,6 +17,8 @@ use tokio::sync::Mutex;
 
 use upload::{Upload, UploadState};
 
+use crate::sorted_walk::{self, Entry, LevelLister};
+
 mod upload;
 
 /// An OpenDAL [`Operator`] seen through ferry's trait, so that every service OpenDAL speaks
@@ -175,20 +177,9 @@ impl FromOperator {
         Ok(w)
     }
 
-    /// Depth-first walk, one directory listing per level, each level sorted so that a
-    /// directory `d/` comes where `d/` sorts: the walk's order is then byte order of keys.
+    /// The level-by-level sorted walk, one directory listing per level.
     fn walk(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
-        let state = Walk {
-            ctx: self.ctx.clone(),
-            offset: opts.offset,
-            stack: vec![vec![Entry::Dir(opts.prefix)]],
-            failed: false,
-        };
-        stream::unfold(state, |mut w| async move {
-            let item = w.next().await?;
-            Some((item, w))
-        })
-        .boxed()
+        sorted_walk::walk(self.ctx.clone(), opts)
     }
 
     fn native_sorted(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
@@ -369,76 +360,24 @@ impl Ctx {
     }
 }
 
-enum Entry {
-    Object(ObjectPath, opendal::Metadata),
-    /// A directory to list; `None` is the root.
-    Dir(Option<ObjectPath>),
-}
+#[async_trait]
+impl LevelLister for Ctx {
+    type Listed = opendal::Metadata;
 
-impl Entry {
-    fn sort_key(&self) -> String {
-        match self {
-            Entry::Object(p, _) => p.to_string(),
-            Entry::Dir(Some(d)) => format!("{d}/"),
-            Entry::Dir(None) => String::new(),
-        }
-    }
-}
-
-struct Walk {
-    ctx: Ctx,
-    offset: Option<ObjectPath>,
-    /// Levels being walked; each holds its remaining entries, largest first.
-    stack: Vec<Vec<Entry>>,
-    failed: bool,
-}
-
-impl Walk {
-    /// Whether nothing under directory `d` can come after the offset.
-    fn before_offset(&self, d: &ObjectPath) -> bool {
-        let Some(o) = &self.offset else { return false };
-        let dir = format!("{d}/");
-        o.as_str() > dir.as_str() && !o.as_str().starts_with(&dir)
+    async fn list_level(&self, dir: Option<&ObjectPath>) -> Result<Vec<Entry<opendal::Metadata>>> {
+        let (objects, dirs) = list_one(self, dir).await?;
+        let mut entries: Vec<_> = objects.into_iter().map(|(p, m)| Entry::Object(p, m)).collect();
+        entries.extend(dirs.into_iter().map(|d| Entry::Dir(Some(d))));
+        Ok(entries)
     }
 
-    async fn next(&mut self) -> Option<Result<ObjectMeta>> {
-        if self.failed {
-            return None;
-        }
-        loop {
-            let level = self.stack.last_mut()?;
-            let Some(entry) = level.pop() else {
-                self.stack.pop();
-                continue;
-            };
-            let step = match entry {
-                Entry::Object(p, _) if self.offset.as_ref().is_some_and(|o| &p <= o) => continue,
-                Entry::Object(p, m) => match self.ctx.complete(p, m).await {
-                    // Deleted since the listing: a listing is not a snapshot, skip it.
-                    Err(Error::NotFound { .. }) => continue,
-                    other => return Some(other),
-                },
-                Entry::Dir(Some(d)) if self.before_offset(&d) => continue,
-                Entry::Dir(d) => list_level(&self.ctx, d.as_ref()).await,
-            };
-            match step {
-                Ok(entries) => self.stack.push(entries),
-                Err(e) => {
-                    self.failed = true;
-                    return Some(Err(e));
-                }
-            }
+    async fn to_meta(&self, path: ObjectPath, listed: opendal::Metadata) -> Result<Option<ObjectMeta>> {
+        match self.complete(path, listed).await {
+            // Deleted since the listing: a listing is not a snapshot, skip it.
+            Err(Error::NotFound { .. }) => Ok(None),
+            other => other.map(Some),
         }
     }
-}
-
-/// One directory's entries, largest first so that `pop` yields ascending order.
-async fn list_level(ctx: &Ctx, dir: Option<&ObjectPath>) -> Result<Vec<Entry>> {
-    let (objects, dirs) = list_one(ctx, dir).await?;
-    let mut entries: Vec<Entry> = objects.into_iter().map(|(p, m)| Entry::Object(p, m)).collect();
-    entries.extend(dirs.into_iter().map(|d| Entry::Dir(Some(d))));
-    entries.sort_by_key(|e| std::cmp::Reverse(e.sort_key()));
-    Ok(entries)
 }
 
 type Level = (Vec<(ObjectPath, opendal::Metadata)>, Vec<ObjectPath>);
