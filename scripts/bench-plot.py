@@ -94,25 +94,20 @@ def plot_backends(ax, data):
 
 
 def mirror_bars(data):
+    """Each entry of mirror.json: {"what", "peer", "ferry_secs", "peer_secs"}."""
     labels, values, names = [], [], []
-    for key, what in (("small_copy", "copy, small objects"), ("small_noop", "no-op re-sync"),
-                      ("many_noop", "no-op re-sync (large set)")):
-        d = data.get(key)
-        if d and d.get("ferry_secs") and d.get("rclone_secs"):
-            labels.append(what)
-            values.append(d["rclone_secs"] / d["ferry_secs"])
-            names.append("vs rclone")
-    big = data.get("big")
-    if big and big.get("ferry_secs") and big.get("sdk_secs"):
-        labels.append(f"one {big.get('mib', '?')} MiB object")
-        values.append(big["sdk_secs"] / big["ferry_secs"])
-        names.append("vs aws-sdk-s3 alone")
+    for d in data.values():
+        if isinstance(d, dict) and d.get("ferry_secs") and d.get("peer_secs"):
+            labels.append(d.get("short") or d.get("what", "?"))
+            values.append(d["peer_secs"] / d["ferry_secs"])
+            names.append("vs " + d.get("peer", "?"))
     return labels, values, names
 
 
 def plot_mirror(ax, data):
     labels, values, names = mirror_bars(data)
-    colors = ["tab:blue" if n == "vs rclone" else "tab:orange" for n in names]
+    palette = {}
+    colors = [palette.setdefault(n, f"C{len(palette)}") for n in names]
     ax.bar(range(len(values)), values, color=colors)
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels([f"{l}\n{n}" for l, n in zip(labels, names)], fontsize=8)
