@@ -67,7 +67,7 @@ impl MultipartUpload for S3Upload {
             )));
         }
         let size = data.len() as u64;
-        let out = s
+        let req = s
             .client
             .upload_part()
             .bucket(&s.bucket)
@@ -75,10 +75,10 @@ impl MultipartUpload for S3Upload {
             .upload_id(&self.upload_id)
             .part_number(number as i32)
             .content_length(size as i64)
-            .body(ByteStream::from(data))
-            .send()
-            .await
-            .map_err(|e| s.errors.map(self.path.as_str(), e))?;
+            .body(ByteStream::from(data));
+        let sent =
+            if s.sign_payload { req.send().await } else { req.customize().disable_payload_signing().send().await };
+        let out = sent.map_err(|e| s.errors.map(self.path.as_str(), e))?;
         let token = unquote(out.e_tag()).ok_or_else(|| {
             Error::transient(s.provider(), self.path.as_str(), format!("UploadPart {number} returned no etag"), None)
         })?;

@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub info: StoreInfo,
     pub errors: ErrorContext,
     pub copy_threshold: u64,
+    /// Whether uploads sign their body (see [`crate::config::signs_payload`]).
+    pub sign_payload: bool,
 }
 
 impl fmt::Debug for S3Store {
@@ -93,6 +95,7 @@ impl S3Store {
             ErrorContext { provider: info.provider.clone(), bucket: config.bucket.clone(), endpoint: endpoint_shown };
         let inner = Inner {
             client: client::build(&config),
+            sign_payload: crate::config::signs_payload(config.endpoint.as_deref()),
             copy_threshold: config.multipart_copy_threshold,
             bucket: config.bucket,
             quirks: config.quirks,
@@ -341,8 +344,9 @@ impl ObjectStore for S3Store {
             PutMode::Create => req.if_none_match("*"),
             PutMode::Update(v) => req.set_if_match(v.etag.as_deref().map(quote)),
         };
-        let out =
-            req.send().await.map_err(|e| s.conditional_error(path, &opts.mode, s.errors.map(path.as_str(), e)))?;
+        let sent =
+            if s.sign_payload { req.send().await } else { req.customize().disable_payload_signing().send().await };
+        let out = sent.map_err(|e| s.conditional_error(path, &opts.mode, s.errors.map(path.as_str(), e)))?;
         Ok(PutResult { etag: unquote(out.e_tag()), version: out.version_id().map(str::to_string) })
     }
 
