@@ -192,10 +192,14 @@ HOW = """
 
 ## Known gaps
 
-- ferry-s3 runs on aws-sdk-s3 and costs what it costs: it signs every uploaded byte
-  (SHA-256) and spends more CPU per small request than object_store or OpenDAL, which send
-  uploads unsigned or use a leaner client. On plain-HTTP emulators signing cannot be turned
-  off safely; on HTTPS it could (TLS already protects the body), which is the next step.
+- ferry-s3 runs on aws-sdk-s3 and costs what it costs: about 1.8× the client CPU per small
+  request of object_store or OpenDAL, with no single hotspot. Upload bodies are no longer
+  hashed for signing over HTTPS or loopback (only plain HTTP across a network signs them),
+  which removed most of the gap on large uploads; multipart still copies each part once.
+- s3s-fs re-reads and sorts the whole bucket for every 1,000-key page of a flat listing, so
+  listing N keys costs it O(N²/1000). rclone's default directory-by-directory listing
+  avoids that on this server; on AWS a flat listing is the cheaper one. This, not the
+  comparison, is why the listing-only no-op favours rclone here.
 - s3s-fs lists no etags, so the mirror's default (strongest) comparison needs one HEAD per
   object on the destination there; providers whose listings carry MD5 etags settle the same
   comparison from the listings alone.
