@@ -72,6 +72,10 @@ struct Args {
     /// Listing entries read ahead per side.
     #[arg(long, default_value_t = 4096)]
     list_read_ahead: usize,
+    /// List one directory level at a time instead of flat (for servers whose flat listing
+    /// re-reads the bucket for every page).
+    #[arg(long)]
+    list_by_level: bool,
     /// Object bytes in memory at once (e.g. 256MiB).
     #[arg(long, value_parser = size, default_value = "256MiB")]
     max_in_flight: u64,
@@ -121,6 +125,7 @@ fn options(args: &Args) -> ferry::Result<MirrorOptions> {
         .transfers(args.transfers)
         .checkers(args.checkers)
         .list_read_ahead(args.list_read_ahead)
+        .list_by_level(args.list_by_level)
         .max_in_flight_bytes(args.max_in_flight)
         .part_size(args.part_size)
         .part_concurrency(args.part_concurrency)

@@ -16,7 +16,7 @@ use object_store::{Attribute, Attributes, ObjectStore as OsStore, ObjectStoreExt
 use tokio::sync::Mutex;
 
 use crate::errors::from_object_store;
-use crate::sorted_walk::{self, Entry, LevelLister};
+use ferry_core::walk::{self, Entry, LevelLister};
 
 /// An `object_store` store seen through ferry's trait.
 ///
@@ -125,7 +125,7 @@ impl FromObjectStore {
 
     /// The level-by-level sorted walk, one `list_with_delimiter` per directory.
     fn walk(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
-        sorted_walk::walk(Levels(self.inner.clone()), opts)
+        walk::walk(Levels(self.inner.clone()), opts)
     }
 }
 

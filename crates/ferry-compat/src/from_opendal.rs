@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 
 use upload::{Upload, UploadState};
 
-use crate::sorted_walk::{self, Entry, LevelLister};
+use ferry_core::walk::{self, Entry, LevelLister};
 
 mod upload;
 
@@ -179,7 +179,7 @@ impl FromOperator {
 
     /// The level-by-level sorted walk, one directory listing per level.
     fn walk(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
-        sorted_walk::walk(self.ctx.clone(), opts)
+        walk::walk(self.ctx.clone(), opts)
     }
 
     fn native_sorted(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {

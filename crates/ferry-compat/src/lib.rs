@@ -26,7 +26,6 @@ pub mod errors;
 mod from_object_store;
 #[cfg(feature = "opendal")]
 mod from_opendal;
-mod sorted_walk;
 mod to_object_store;
 
 pub use from_object_store::FromObjectStore;

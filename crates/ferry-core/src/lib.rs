@@ -21,6 +21,7 @@ pub mod prefix;
 pub mod store;
 pub mod types;
 pub mod upload;
+pub mod walk;
 
 pub use capabilities::Capabilities;
 pub use error::{BoxError, Error, ErrorKind, Result};

@@ -176,7 +176,13 @@ impl Mirror {
             );
         }
 
-        let mut merge = Merge::new(&self.src, &self.dst, self.opts.filters.prefix.clone(), self.opts.list_read_ahead);
+        let mut merge = Merge::new(
+            &self.src,
+            &self.dst,
+            self.opts.filters.prefix.clone(),
+            self.opts.list_read_ahead,
+            self.opts.list_by_level,
+        );
         merge.start().await?;
         self.abort_pending(&ctx, &selector, &mut report).await;
         self.copy_pass(&ctx, &selector, merge, &mut report).await;
@@ -333,7 +339,13 @@ impl Mirror {
         }
         // A second merge of both listings finds the same extraneous keys again without
         // having held them in memory; at most as many as counted are deleted.
-        let mut merge = Merge::new(&self.src, &self.dst, self.opts.filters.prefix.clone(), self.opts.list_read_ahead);
+        let mut merge = Merge::new(
+            &self.src,
+            &self.dst,
+            self.opts.filters.prefix.clone(),
+            self.opts.list_read_ahead,
+            self.opts.list_by_level,
+        );
         if let Err(e) = merge.start().await {
             report.aborted = Some(format!("listing for deletes failed: {e}"));
             return;

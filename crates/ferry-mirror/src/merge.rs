@@ -48,9 +48,17 @@ impl Drop for Side {
 }
 
 impl Side {
-    fn spawn(name: &'static str, store: &Arc<dyn ObjectStore>, prefix: Option<ObjectPath>, read_ahead: usize) -> Self {
+    fn spawn(
+        name: &'static str,
+        store: &Arc<dyn ObjectStore>,
+        prefix: Option<ObjectPath>,
+        read_ahead: usize,
+        by_level: bool,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(read_ahead.max(1));
-        let mut listing: BoxStream<'static, Result<ObjectMeta>> = store.list_opts(ListOptions { prefix, offset: None });
+        let opts = ListOptions { prefix, offset: None };
+        let mut listing: BoxStream<'static, Result<ObjectMeta>> =
+            if by_level { ferry_core::walk::by_level(store.clone(), opts) } else { store.list_opts(opts) };
         let task = tokio::spawn(async move {
             while let Some(item) = listing.next().await {
                 let failed = item.is_err();
@@ -112,10 +120,11 @@ impl Merge {
         dst: &Arc<dyn ObjectStore>,
         prefix: Option<ObjectPath>,
         read_ahead: usize,
+        by_level: bool,
     ) -> Self {
         Merge {
-            src: Side::spawn("source", src, prefix.clone(), read_ahead),
-            dst: Side::spawn("destination", dst, prefix, read_ahead),
+            src: Side::spawn("source", src, prefix.clone(), read_ahead, by_level),
+            dst: Side::spawn("destination", dst, prefix, read_ahead, by_level),
         }
     }
 

@@ -128,6 +128,11 @@ pub struct MirrorOptions {
     pub checkers: usize,
     /// Listing entries read ahead of the comparison, per side.
     pub list_read_ahead: usize,
+    /// List both sides one directory level at a time ([`ferry_core::walk::by_level`])
+    /// instead of one flat listing: for servers whose flat listing re-reads the bucket for
+    /// every page. The order, and so the result, is the same; memory holds one level per
+    /// depth instead of the read-ahead alone.
+    pub list_by_level: bool,
     /// Object bytes held in memory at once, across all transfers.
     pub max_in_flight_bytes: u64,
     /// Part size for multipart uploads.
@@ -157,6 +162,7 @@ impl Default for MirrorOptions {
             transfers: 32,
             checkers: 64,
             list_read_ahead: 4096,
+            list_by_level: false,
             max_in_flight_bytes: 256 * MIB,
             part_size: 8 * MIB,
             part_concurrency: 4,
@@ -204,6 +210,8 @@ impl MirrorOptions {
         checkers: usize => checkers;
         /// Listing entries read ahead, per side.
         list_read_ahead: usize => list_read_ahead;
+        /// List one directory level at a time instead of flat.
+        list_by_level: bool => list_by_level;
         /// Object bytes in memory at once.
         max_in_flight_bytes: u64 => max_in_flight_bytes;
         /// Multipart part size.

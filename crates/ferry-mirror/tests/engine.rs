@@ -94,6 +94,22 @@ async fn a_write_the_store_attests_by_its_etag_needs_no_verification_request() {
 }
 
 #[tokio::test]
+async fn listing_by_level_mirrors_exactly_what_the_flat_listing_does() {
+    let (src, dst) = (MemoryStore::new(), MemoryStore::new());
+    seed(&src).await;
+    dst.put(&key("dir/zz-only-here"), "x".into()).await.unwrap();
+    dst.put(&key("a b/c d.txt"), "stale".into()).await.unwrap();
+    let opts = MirrorOptions::default().list_by_level(true).delete(true);
+    let report = Mirror::new(arc(&src), arc(&dst), opts.clone()).run().await.unwrap();
+    assert!(report.in_sync, "{report}");
+    assert_eq!(report.deleted, 1, "{report}");
+    assert_eq!(report.copied, TRICKY.len() as u64 + 2, "{report}");
+    assert_eq!(snapshot(&src).await, snapshot(&dst).await);
+    let again = Mirror::new(arc(&src), arc(&dst), opts).run().await.unwrap();
+    assert_eq!((again.copied, again.deleted, again.skipped), (0, 0, report.copied), "{again}");
+}
+
+#[tokio::test]
 async fn across_providers_the_recorded_source_version_decides() {
     let src = MemoryStore::new();
     let dst = MemoryStore::new().with_info(StoreInfo::new("elsewhere", "Elsewhere", Jurisdiction::Eu));
