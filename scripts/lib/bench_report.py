@@ -197,9 +197,9 @@ HOW = """
   hashed for signing over HTTPS or loopback (only plain HTTP across a network signs them),
   which removed most of the gap on large uploads; multipart still copies each part once.
 - s3s-fs re-reads and sorts the whole bucket for every 1,000-key page of a flat listing, so
-  listing N keys costs it O(N²/1000). rclone's default directory-by-directory listing
-  avoids that on this server; on AWS a flat listing is the cheaper one. This, not the
-  comparison, is why the listing-only no-op favours rclone here.
+  listing N keys costs it O(N²/1000); the mirror's `--list-by-level` (one directory per
+  request, as rclone lists by default) avoids that here. On AWS, GCS and Azure the flat
+  listing, the mirror's default, is the cheaper one.
 - s3s-fs lists no etags, so the mirror's default (strongest) comparison needs one HEAD per
   object on the destination there; providers whose listings carry MD5 etags settle the same
   comparison from the listings alone.
@@ -215,7 +215,9 @@ def main():
     if rows:
         parts.append("## The mirror against its peers\n\nTwo s3s-fs servers on 127.0.0.1, source and destination. "
                      "The mirror runs with its defaults (32 transfers, 64 checkers, content-hash comparison, "
-                     "verified writes); rclone `sync` at 32 transfers and checkers and at its defaults (4 and 8). "
+                     "verified writes) and `--list-by-level`, which lists directory by directory as rclone does by "
+                     "default (s3s-fs re-reads the whole bucket for every page of a flat listing); rclone `sync` "
+                     "at 32 transfers and checkers and at its defaults (4 and 8). "
                      "Ratio: peer time / ferry time; above 1, ferry is faster.\n\n"
                      + table(["work", "peer", "ferry", "peer time", "ratio", "target", "ferry peak RSS", "peer peak RSS"],
                              rows) + "\n")
