@@ -214,7 +214,13 @@ fn xml_element(xml: &str, name: &str) -> Option<String> {
     let close = format!("</{name}>");
     let start = xml.find(&open)? + open.len();
     let len = xml[start..].find(&close)?;
-    let text = clip(xml[start..start + len].trim(), 4 * MAX_MESSAGE);
+    let raw = &xml[start..start + len];
+    // Text-only elements hold no markup (a `<` in text is written `&lt;`): markup here
+    // means a broken document whose "element" would span other elements' content.
+    if raw.contains('<') {
+        return None;
+    }
+    let text = clip(raw.trim(), 4 * MAX_MESSAGE);
     (!text.is_empty()).then(|| {
         text.replace("&lt;", "<")
             .replace("&gt;", ">")
