@@ -23,15 +23,17 @@
 //! # Ok(()) }
 //! ```
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use futures::stream::{self, BoxStream, StreamExt};
+use tokio::task::JoinHandle;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::path::ObjectPath;
 use crate::store::ObjectStore;
-use crate::types::{ListOptions, ObjectMeta};
+use crate::types::{ListOptions, ListResult, ObjectMeta};
 
 /// One entry of a directory listing.
 #[derive(Debug)]
@@ -127,22 +129,95 @@ impl<W: LevelLister> Walk<W> {
     }
 }
 
+/// Directories listed ahead of the walk at once, by [`by_level`].
+pub const LEVELS_AHEAD: usize = 16;
+
 /// Every object of `store` under `opts.prefix` after `opts.offset`, in key order, read one
 /// directory at a time with [`ObjectStore::list_with_delimiter`]: the same stream as
 /// [`ObjectStore::list_opts`], for stores where a flat listing costs more than the levels.
-/// Memory holds one level per depth: a bucket with a million keys at its root holds them all.
+/// The next [`LEVELS_AHEAD`] directories in walking order are listed concurrently, ahead of
+/// need. Memory holds one level per depth (a bucket with a million keys at its root holds
+/// them all) and the levels listed ahead. Runs its listings on the current Tokio runtime.
 pub fn by_level(store: Arc<dyn ObjectStore>, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
-    walk(StoreLevels(store), opts)
+    walk(StoreLevels { store, ahead: Mutex::new(VecDeque::new()) }, opts)
 }
 
-struct StoreLevels(Arc<dyn ObjectStore>);
+type Listing = JoinHandle<Result<ListResult>>;
+
+struct StoreLevels {
+    store: Arc<dyn ObjectStore>,
+    /// Directories the walk will visit, in the order it will visit them (depth first), the
+    /// first ones already being listed.
+    ahead: Mutex<VecDeque<(ObjectPath, Option<Listing>)>>,
+}
+
+impl StoreLevels {
+    fn start(&self, dir: ObjectPath) -> Listing {
+        let store = self.store.clone();
+        tokio::spawn(async move { store.list_with_delimiter(Some(&dir)).await })
+    }
+
+    /// The listing of `dir` if it was started ahead; drops what the walk skipped over.
+    fn take_started(&self, dir: &ObjectPath) -> Option<Listing> {
+        let mut ahead = self.ahead.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some((next, listing)) = ahead.pop_front() {
+            if &next == dir {
+                return listing;
+            }
+            if let Some(skipped) = listing {
+                skipped.abort();
+            }
+        }
+        None
+    }
+
+    /// Queues `dirs` (the subdirectories of the level just listed) in front of
+    /// the rest, and keeps the first [`LEVELS_AHEAD`] of the queue being listed.
+    fn plan(&self, dirs: &[ObjectPath]) {
+        // The walk visits `d` where `d/` sorts (`a-b/` before `a/`), not where `d` does.
+        let mut dirs: Vec<&ObjectPath> = dirs.iter().collect();
+        dirs.sort_by_cached_key(|d| format!("{d}/"));
+        let mut ahead = self.ahead.lock().unwrap_or_else(|p| p.into_inner());
+        for d in dirs.into_iter().rev() {
+            ahead.push_front((d.clone(), None));
+        }
+        for (dir, listing) in ahead.iter_mut().take(LEVELS_AHEAD) {
+            if listing.is_none() {
+                *listing = Some(self.start(dir.clone()));
+            }
+        }
+    }
+}
+
+impl Drop for StoreLevels {
+    fn drop(&mut self) {
+        let ahead = self.ahead.get_mut().unwrap_or_else(|p| p.into_inner());
+        for (_, listing) in ahead.drain(..) {
+            if let Some(l) = listing {
+                l.abort();
+            }
+        }
+    }
+}
 
 #[async_trait]
 impl LevelLister for StoreLevels {
     type Listed = ObjectMeta;
 
     async fn list_level(&self, dir: Option<&ObjectPath>) -> Result<Vec<Entry<ObjectMeta>>> {
-        let level = self.0.list_with_delimiter(dir).await?;
+        let started = dir.and_then(|d| self.take_started(d));
+        let level = match started {
+            Some(listing) => match listing.await {
+                Ok(level) => level?,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => {
+                    let at = dir.map(ObjectPath::as_str).unwrap_or("");
+                    return Err(Error::generic(self.store.info().provider.clone(), at, e.to_string(), None));
+                }
+            },
+            None => self.store.list_with_delimiter(dir).await?,
+        };
+        self.plan(&level.common_prefixes);
         let dirs = level.common_prefixes.into_iter().map(|d| Entry::Dir(Some(d)));
         Ok(level.objects.into_iter().map(|m| Entry::Object(m.path.clone(), m)).chain(dirs).collect())
     }
@@ -189,6 +264,14 @@ mod tests {
         for k in tricky {
             store.put(&ObjectPath::parse(k).unwrap(), "x".into()).await.unwrap();
         }
+        // More directories than are listed ahead, nested, so the read-ahead queue fills,
+        // drains and is skipped over (offsets).
+        for i in 0..40 {
+            for j in 0..3 {
+                store.put(&ObjectPath::parse(format!("t/d{i:02}/s{j}/k")).unwrap(), "x".into()).await.unwrap();
+                store.put(&ObjectPath::parse(format!("t/d{i:02}-{j}")).unwrap(), "x".into()).await.unwrap();
+            }
+        }
         let cases = [
             ListOptions::default(),
             ListOptions { prefix: Some(ObjectPath::parse("a").unwrap()), offset: None },
@@ -197,6 +280,11 @@ mod tests {
                 prefix: Some(ObjectPath::parse("dir").unwrap()),
                 offset: Some(ObjectPath::parse("dir/file").unwrap()),
             },
+            ListOptions {
+                prefix: Some(ObjectPath::parse("t").unwrap()),
+                offset: Some(ObjectPath::parse("t/d17/s1").unwrap()),
+            },
+            ListOptions { prefix: None, offset: Some(ObjectPath::parse("t/d33").unwrap()) },
         ];
         for opts in cases {
             let flat = keys(store.list_opts(opts.clone())).await;
