@@ -4,8 +4,10 @@
 
 #![cfg(all(feature = "s3", feature = "encrypt", feature = "mirror"))]
 
+mod common;
+
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use ferry::encrypt::{EncryptConfig, EncryptedStore, LocalKey};
 use ferry::layers::{
@@ -13,25 +15,12 @@ use ferry::layers::{
     RetryConfig, RetryStore, Timeout, WriteMode,
 };
 use ferry::mirror::{Mirror, MirrorOptions};
-use ferry::s3::{Credentials, S3Config, S3Store};
 use ferry::{ObjectPath, ObjectStore, ObjectStoreExt};
 use ferry_testkit::emulators::{self, skip, S3Emulator};
 use ferry_testkit::suite::run_all;
 
 async fn fresh_bucket(emu: &S3Emulator, stem: &str) -> Arc<dyn ObjectStore> {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let bucket = format!("{stem}-{}-{nanos:x}", std::process::id());
-    let store = S3Store::new(
-        S3Config::new(&bucket)
-            .with_endpoint(&emu.endpoint)
-            .with_region(&emu.region)
-            .with_path_style(true)
-            .with_allow_http(true)
-            .with_credentials(Credentials::new(&emu.access_key, &emu.secret_key)),
-    )
-    .unwrap();
-    store.client().create_bucket().bucket(&bucket).send().await.expect("bucket created");
-    Arc::new(store)
+    common::s3_bucket(emu, stem).await.1
 }
 
 /// Every layer at once, in the order docs/layers.md recommends, around S3: one suite run

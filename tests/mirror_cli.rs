@@ -7,13 +7,15 @@
 
 #![cfg(all(feature = "mirror", feature = "s3"))]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use ferry::s3::{Credentials, S3Config, S3Store};
+use common::s3_bucket;
 use ferry::{ObjectPath, ObjectStore, ObjectStoreExt};
 use ferry_testkit::emulators::{self, skip, S3Emulator};
 use futures::TryStreamExt;
@@ -26,24 +28,18 @@ fn mirror_binary() -> Option<PathBuf> {
     bin.is_file().then_some(bin)
 }
 
-fn unique(stem: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("{stem}-{}-{nanos:x}", std::process::id())
-}
-
-async fn bucket(emu: &S3Emulator, stem: &str) -> (String, Arc<S3Store>) {
-    let name = unique(stem);
-    let store = S3Store::new(
-        S3Config::new(&name)
-            .with_endpoint(&emu.endpoint)
-            .with_region(&emu.region)
-            .with_path_style(true)
-            .with_allow_http(true)
-            .with_credentials(Credentials::new(&emu.access_key, &emu.secret_key)),
-    )
-    .unwrap();
-    store.client().create_bucket().bucket(&name).send().await.expect("bucket created");
-    (name, Arc::new(store))
+/// moto and the example binary, or `None` once the reason is printed (a failure when
+/// emulators are required).
+fn prerequisites(test: &str) -> Option<(S3Emulator, PathBuf)> {
+    let Some(moto) = emulators::moto() else {
+        skip(test, "moto is not available");
+        return None;
+    };
+    let Some(bin) = mirror_binary() else {
+        skip(test, "the mirror example is not built (run the whole `cargo test`, which builds it)");
+        return None;
+    };
+    Some((moto, bin))
 }
 
 fn s3_url(emu: &S3Emulator, bucket: &str) -> String {
@@ -125,10 +121,7 @@ fn kill_hard(child: &mut Child) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_copy_then_rerun_ends_identical_with_no_open_upload() {
     let test = "killed_mid_copy_then_rerun_ends_identical_with_no_open_upload";
-    let Some(moto) = emulators::moto() else { return skip(test, "moto is not available") };
-    let Some(bin) = mirror_binary() else {
-        return skip(test, "the mirror example is not built (run the whole `cargo test`, which builds it)");
-    };
+    let Some((moto, bin)) = prerequisites(test) else { return };
     let tmp = tempfile::tempdir().unwrap();
     let src_dir = tmp.path().join("src");
     let src = ferry::open(&src_dir.display().to_string()).await.unwrap();
@@ -141,7 +134,7 @@ async fn killed_mid_copy_then_rerun_ends_identical_with_no_open_upload() {
         let len = [0, 1, 4096, 70_000][i as usize % 4];
         src.put(&ObjectPath::parse(format!("small/{i:03}")).unwrap(), pseudo_random(len, 100 + i)).await.unwrap();
     }
-    let (name, dst) = bucket(&moto, "crash").await;
+    let (name, dst) = s3_bucket(&moto, "crash").await;
     let src_url = format!("file://{}", src_dir.display());
     let dst_url = s3_url(&moto, &name);
     let args = ["--part-size", "5MiB", "--transfers", "3", "--max-in-flight", "32MiB"];
@@ -206,10 +199,7 @@ async fn killed_mid_copy_then_rerun_ends_identical_with_no_open_upload() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_shard_processes_copy_every_key_exactly_once() {
     let test = "concurrent_shard_processes_copy_every_key_exactly_once";
-    let Some(moto) = emulators::moto() else { return skip(test, "moto is not available") };
-    let Some(bin) = mirror_binary() else {
-        return skip(test, "the mirror example is not built (run the whole `cargo test`, which builds it)");
-    };
+    let Some((moto, bin)) = prerequisites(test) else { return };
     let tmp = tempfile::tempdir().unwrap();
     let src_dir = tmp.path().join("src");
     let src = ferry::open(&src_dir.display().to_string()).await.unwrap();
@@ -218,7 +208,7 @@ async fn concurrent_shard_processes_copy_every_key_exactly_once() {
             .await
             .unwrap();
     }
-    let (name, dst) = bucket(&moto, "shards").await;
+    let (name, dst) = s3_bucket(&moto, "shards").await;
     let src_url = format!("file://{}", src_dir.display());
     let dst_url = s3_url(&moto, &name);
     const N: usize = 3;
@@ -245,15 +235,19 @@ async fn concurrent_shard_processes_copy_every_key_exactly_once() {
     }
     assert_eq!(copied, 300, "the shards together copied each key exactly once");
     assert_eq!(snapshot(dst.as_ref()).await, snapshot(src.as_ref()).await);
+
+    // Listed directory by directory (S3 delimiter listings on one side, the local walk on
+    // the other), the same two trees still match key for key.
+    let out = mirror_command(&bin, &moto, &[&src_url, &dst_url, "--list-by-level"]).output().unwrap();
+    let rep = report(&out);
+    assert!(out.status.success(), "{rep:#}");
+    assert_eq!((rep["copied"].as_u64(), rep["skipped"].as_u64()), (Some(0), Some(300)), "{rep:#}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_urls_and_unreachable_endpoints_exit_nonzero_and_delete_nothing() {
     let test = "bad_urls_and_unreachable_endpoints_exit_nonzero_and_delete_nothing";
-    let Some(moto) = emulators::moto() else { return skip(test, "moto is not available") };
-    let Some(bin) = mirror_binary() else {
-        return skip(test, "the mirror example is not built (run the whole `cargo test`, which builds it)");
-    };
+    let Some((moto, bin)) = prerequisites(test) else { return };
     let tmp = tempfile::tempdir().unwrap();
     let dst_dir = tmp.path().join("dst");
     let dst = ferry::open(&dst_dir.display().to_string()).await.unwrap();

@@ -4,15 +4,14 @@
 
 #![cfg(all(feature = "mirror", feature = "s3", feature = "azure", feature = "gcs"))]
 
-use std::io::{Read, Write};
+mod common;
+
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use ferry::azure::{AzureConfig, AzureStore};
 use ferry::memory::MemoryStore;
 use ferry::mirror::{Mirror, MirrorOptions, VerifyMode};
-use ferry::s3::{Credentials, S3Config, S3Store};
 use ferry::{ObjectPath, ObjectStore, ObjectStoreExt};
 use ferry_testkit::emulators::{self, skip};
 use futures::TryStreamExt;
@@ -30,27 +29,6 @@ const KEYS: &[&str] = &[
 
 fn content(len: usize, seed: u8) -> Bytes {
     (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 13) as u8).collect::<Vec<u8>>().into()
-}
-
-fn unique(stem: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("{stem}-{}-{nanos:x}", std::process::id())
-}
-
-/// Creates a fake-gcs-server bucket with one plain HTTP request (the JSON API's bucket insert).
-fn create_gcs_bucket(endpoint: &str, name: &str) {
-    let addr = endpoint.trim_start_matches("http://");
-    let body = format!("{{\"name\":\"{name}\"}}");
-    let mut conn = std::net::TcpStream::connect(addr).expect("fake-gcs-server answers");
-    write!(
-        conn,
-        "POST /storage/v1/b HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    conn.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "bucket creation: {}", answer.lines().next().unwrap_or(""));
 }
 
 async fn snapshot(store: &dyn ObjectStore) -> Vec<(String, Bytes)> {
@@ -77,23 +55,13 @@ async fn local_s3_azure_gcs_memory_round_trip() {
     }
     local.put(&ObjectPath::parse("big/50MiB.bin").unwrap(), content(50 << 20, 7)).await.unwrap();
 
-    let bucket = unique("cross");
-    let s3 = S3Store::new(
-        S3Config::new(&bucket)
-            .with_endpoint(&moto.endpoint)
-            .with_region(&moto.region)
-            .with_path_style(true)
-            .with_allow_http(true)
-            .with_credentials(Credentials::new(&moto.access_key, &moto.secret_key)),
-    )
-    .unwrap();
-    s3.client().create_bucket().bucket(&bucket).send().await.expect("S3 bucket");
+    let (bucket, s3) = common::s3_bucket(&moto, "cross").await;
     let azure = AzureStore::new(
         AzureConfig::new(&azurite.account, &bucket).with_endpoint(&azurite.endpoint).with_access_key(&azurite.key),
     )
     .unwrap();
     azure.create_container().await.expect("Azure container");
-    create_gcs_bucket(&gcs.endpoint, &bucket);
+    common::create_gcs_bucket(&gcs.endpoint, &bucket);
     let gs = ferry::open(&format!("gs://{bucket}?endpoint={}", gcs.endpoint)).await.unwrap();
     let memory: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
 

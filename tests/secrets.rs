@@ -7,7 +7,11 @@
 
 #![cfg(all(feature = "s3", feature = "azure", feature = "gcs", feature = "mirror", feature = "encrypt"))]
 
-use std::io::{Read, Write};
+mod common;
+
+use common::{create_gcs_bucket, unique};
+
+use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -189,11 +193,6 @@ fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-fn unique(stem: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("{stem}-{}-{nanos:x}", std::process::id())
-}
-
 /// Runs `f` for at most a few seconds: a client retrying a closed port has logged all it will
 /// log by then.
 async fn bounded<T>(f: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
@@ -225,22 +224,6 @@ fn s3_config(bucket: &str, endpoint: &str, secrets: &Secrets) -> S3Config {
         .with_max_attempts(2)
         .with_connect_timeout(Duration::from_secs(2))
         .with_credentials(secrets.s3_credentials())
-}
-
-/// Creates a fake-gcs-server bucket with one plain HTTP request.
-fn create_gcs_bucket(endpoint: &str, name: &str) {
-    let addr = endpoint.trim_start_matches("http://");
-    let body = format!("{{\"name\":\"{name}\"}}");
-    let mut conn = std::net::TcpStream::connect(addr).expect("fake-gcs-server answers");
-    write!(
-        conn,
-        "POST /storage/v1/b HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    conn.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "bucket creation: {}", answer.lines().next().unwrap_or(""));
 }
 
 /// Searches `text` for every needle; returns the hits with some context.

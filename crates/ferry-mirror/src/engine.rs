@@ -176,13 +176,7 @@ impl Mirror {
             );
         }
 
-        let mut merge = Merge::new(
-            &self.src,
-            &self.dst,
-            self.opts.filters.prefix.clone(),
-            self.opts.list_read_ahead,
-            self.opts.list_by_level,
-        );
+        let mut merge = self.merge();
         merge.start().await?;
         self.abort_pending(&ctx, &selector, &mut report).await;
         self.copy_pass(&ctx, &selector, merge, &mut report).await;
@@ -208,6 +202,12 @@ impl Mirror {
             };
         report.elapsed_secs = started.elapsed().as_secs_f64();
         Ok(report)
+    }
+
+    /// Both listings under the run's prefix, merged in key order.
+    fn merge(&self) -> Merge {
+        let opts = &self.opts;
+        Merge::new(&self.src, &self.dst, opts.filters.prefix.clone(), opts.list_read_ahead, opts.list_by_level)
     }
 
     /// Multipart uploads left by a crashed run are billed and invisible: abort those under
@@ -339,13 +339,7 @@ impl Mirror {
         }
         // A second merge of both listings finds the same extraneous keys again without
         // having held them in memory; at most as many as counted are deleted.
-        let mut merge = Merge::new(
-            &self.src,
-            &self.dst,
-            self.opts.filters.prefix.clone(),
-            self.opts.list_read_ahead,
-            self.opts.list_by_level,
-        );
+        let mut merge = self.merge();
         if let Err(e) = merge.start().await {
             report.aborted = Some(format!("listing for deletes failed: {e}"));
             return;
