@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::*;
-use ferry::{ObjectPath, ObjectStore, ObjectStoreExt, PutOptions, UploadConfig};
-use ferry_testkit::emulators;
+use ferryboat::{ObjectPath, ObjectStore, ObjectStoreExt, PutOptions, UploadConfig};
+use ferryboat_testkit::emulators;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::json;
 
@@ -100,12 +100,12 @@ fn fresh_name() -> String {
 
 async fn s3() -> Result<Backend, String> {
     let emu = emulators::s3s().ok_or("s3s-fs is not available")?;
-    let store = ferry::s3::S3Store::new(
-        ferry::s3::S3Config::new(fresh_name())
+    let store = ferryboat::s3::S3Store::new(
+        ferryboat::s3::S3Config::new(fresh_name())
             .with_region(&emu.region)
             .with_endpoint(&emu.endpoint)
             .with_path_style(true)
-            .with_credentials(ferry::s3::Credentials::new(&emu.access_key, &emu.secret_key)),
+            .with_credentials(ferryboat::s3::Credentials::new(&emu.access_key, &emu.secret_key)),
     )
     .map_err(|e| e.to_string())?;
     store.client().create_bucket().bucket(store.bucket()).send().await.map_err(|e| format!("create bucket: {e}"))?;
@@ -114,10 +114,10 @@ async fn s3() -> Result<Backend, String> {
 
 async fn azure() -> Result<Backend, String> {
     let emu = emulators::azurite().ok_or("Azurite is not available")?;
-    let config = ferry::azure::AzureConfig::new(&emu.account, fresh_name())
+    let config = ferryboat::azure::AzureConfig::new(&emu.account, fresh_name())
         .with_endpoint(&emu.endpoint)
         .with_access_key(&emu.key);
-    let store = ferry::azure::AzureStore::new(config).map_err(|e| e.to_string())?;
+    let store = ferryboat::azure::AzureStore::new(config).map_err(|e| e.to_string())?;
     store.create_container().await.map_err(|e| format!("create container: {e}"))?;
     Ok(Backend { name: "azure (azurite)", store: Arc::new(store) })
 }
@@ -126,9 +126,9 @@ async fn gcs() -> Result<Backend, String> {
     let emu = emulators::fake_gcs().ok_or("fake-gcs-server is not available")?;
     let bucket = fresh_name();
     create_gcs_bucket(&emu.endpoint, &bucket)?;
-    let store = ferry::gcs::GcsBuilder::new(&bucket)
+    let store = ferryboat::gcs::GcsBuilder::new(&bucket)
         .endpoint(&emu.endpoint)
-        .credentials(ferry::gcs::Credentials::Anonymous)
+        .credentials(ferryboat::gcs::Credentials::Anonymous)
         .build()
         .await
         .map_err(|e| e.to_string())?;
@@ -161,8 +161,8 @@ fn create_gcs_bucket(endpoint: &str, name: &str) -> Result<(), String> {
 
 async fn backends(tmp: &std::path::Path) -> Res<(Vec<Backend>, Vec<String>)> {
     let mut found = vec![
-        Backend { name: "memory", store: Arc::new(ferry::memory::MemoryStore::new()) },
-        Backend { name: "local", store: Arc::new(ferry::local::LocalStore::new(tmp)?) },
+        Backend { name: "memory", store: Arc::new(ferryboat::memory::MemoryStore::new()) },
+        Backend { name: "local", store: Arc::new(ferryboat::local::LocalStore::new(tmp)?) },
     ];
     let mut missing = Vec::new();
     for result in [s3().await, azure().await, gcs().await] {

@@ -1,4 +1,4 @@
-//! ferry-s3 against the engines people would otherwise use — raw aws-sdk-s3, object_store
+//! ferryboat-s3 against the engines people would otherwise use — raw aws-sdk-s3, object_store
 //! and OpenDAL — on one s3s-fs server, the same work, interleaved.
 //!
 //! `cargo bench --bench engines -- --quick` (default) or `--scale N` / `FERRY_BENCH_SCALE=N`.
@@ -15,9 +15,9 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
 use common::*;
-use ferry::s3::{S3Config, S3Store};
-use ferry::{ObjectPath, ObjectStore as _, ObjectStoreExt, PutOptions, UploadConfig};
-use ferry_testkit::emulators::{self, S3Emulator};
+use ferryboat::s3::{S3Config, S3Store};
+use ferryboat::{ObjectPath, ObjectStore as _, ObjectStoreExt, PutOptions, UploadConfig};
+use ferryboat_testkit::emulators::{self, S3Emulator};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::ObjectStore as _;
@@ -26,7 +26,7 @@ use serde_json::json;
 /// Keys in the listed prefix.
 const LIST_KEYS: u64 = 1_000;
 /// The engine every ratio is taken against.
-const FERRY: &str = "ferry-s3";
+const FERRY: &str = "ferryboat-s3";
 
 /// One engine, set up against the same bucket.
 enum Engine {
@@ -244,7 +244,7 @@ fn engines(emu: &S3Emulator, bucket: &str) -> Res<Vec<Engine>> {
             .with_region(&emu.region)
             .with_endpoint(&emu.endpoint)
             .with_path_style(true)
-            .with_credentials(ferry::s3::Credentials::new(&emu.access_key, &emu.secret_key)),
+            .with_credentials(ferryboat::s3::Credentials::new(&emu.access_key, &emu.secret_key)),
     )?;
     let object_store = AmazonS3Builder::new()
         .with_bucket_name(bucket)
@@ -348,7 +348,7 @@ async fn bench(emu: S3Emulator, args: Args) -> Res<()> {
         println!("  {:<20} ferry vs {}", case.name(), shown.join(", "));
     }
 
-    print_table("ferry-s3 and its peers on s3s-fs (medians per operation)", &rows, Some(FERRY));
+    print_table("ferryboat-s3 and its peers on s3s-fs (medians per operation)", &rows, Some(FERRY));
     print_peak_rss();
     let head = json!({
         "bench": "engines",

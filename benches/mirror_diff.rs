@@ -17,8 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use ferry::mirror::{CompareMode, Mirror, MirrorOptions};
-use ferry::{
+use ferryboat::mirror::{CompareMode, Mirror, MirrorOptions};
+use ferryboat::{
     Capabilities, Error, GetOptions, GetResult, Jurisdiction, ListOptions, MultipartUpload, ObjectMeta, ObjectPath,
     ObjectStore, PutOptions, PutResult, Result, StoreInfo,
 };

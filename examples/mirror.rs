@@ -14,8 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ferry::mirror::{human_bytes, parse_duration, parse_size, Mirror, MirrorOptions, MirrorReport, Progress, Shard};
-use ferry::{ObjectPath, ObjectStore, ObjectStoreExt};
+use ferryboat::mirror::{
+    human_bytes, parse_duration, parse_size, Mirror, MirrorOptions, MirrorReport, Progress, Shard,
+};
+use ferryboat::{ObjectPath, ObjectStore, ObjectStoreExt};
 
 #[derive(Parser, Debug)]
 #[command(about = "Mirror a bucket between any two stores ferry opens (no arguments: a local demo)")]
@@ -35,10 +37,10 @@ struct Args {
     dry_run: bool,
     /// What counts as changed: hash (default), etag, size-mtime, size.
     #[arg(long, default_value = "hash")]
-    compare: ferry::mirror::CompareMode,
+    compare: ferryboat::mirror::CompareMode,
     /// How copies are checked: none, size (default: one HEAD), hash (read back).
     #[arg(long, default_value = "size")]
-    verify: ferry::mirror::VerifyMode,
+    verify: ferryboat::mirror::VerifyMode,
     /// Only keys under this prefix.
     #[arg(long)]
     prefix: Option<String>,
@@ -116,7 +118,7 @@ fn duration(s: &str) -> Result<Duration, String> {
     parse_duration(s).map_err(|e| e.to_string())
 }
 
-fn options(args: &Args) -> ferry::Result<MirrorOptions> {
+fn options(args: &Args) -> ferryboat::Result<MirrorOptions> {
     let mut opts = MirrorOptions::default()
         .delete(args.delete)
         .dry_run(args.dry_run)
@@ -203,7 +205,7 @@ async fn run_once(
     dst: Arc<dyn ObjectStore>,
     opts: MirrorOptions,
     quiet: bool,
-) -> ferry::Result<MirrorReport> {
+) -> ferryboat::Result<MirrorReport> {
     let mirror = Mirror::new(src, dst, opts);
     let watcher = watch(mirror.progress(), quiet);
     let result = mirror.run().await;
@@ -235,7 +237,7 @@ fn peak_rss() -> Option<String> {
 }
 
 /// Fills `store` with a demo dataset: varied sizes, tricky keys, one 12 MiB object.
-async fn generate(store: &dyn ObjectStore, count: usize, fixed: Option<u64>) -> ferry::Result<(usize, u64)> {
+async fn generate(store: &dyn ObjectStore, count: usize, fixed: Option<u64>) -> ferryboat::Result<(usize, u64)> {
     let names = ["report.csv", "photo 01.jpg", "café/menu.txt", "100%+#?.bin", "deep/a/b/c/d/leaf", "Ω/日本語.txt"];
     let mut bytes = 0u64;
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
@@ -262,18 +264,18 @@ async fn generate(store: &dyn ObjectStore, count: usize, fixed: Option<u64>) -> 
     Ok((count, bytes))
 }
 
-async fn demo(args: &Args) -> ferry::Result<bool> {
+async fn demo(args: &Args) -> ferryboat::Result<bool> {
     let root = std::env::temp_dir().join("ferry-demo");
     let (src_dir, dst_dir) = (root.join("src"), root.join("dst"));
     // Start from scratch: these two directories belong to the demo alone.
     for dir in [&src_dir, &dst_dir] {
         if dir.exists() {
             std::fs::remove_dir_all(dir)
-                .map_err(|e| ferry::Error::invalid_config(format!("cannot reset {}: {e}", dir.display())))?;
+                .map_err(|e| ferryboat::Error::invalid_config(format!("cannot reset {}: {e}", dir.display())))?;
         }
     }
-    let src = ferry::open(&format!("file://{}", src_dir.display())).await?;
-    let dst = ferry::open(&format!("file://{}", dst_dir.display())).await?;
+    let src = ferryboat::open(&format!("file://{}", src_dir.display())).await?;
+    let dst = ferryboat::open(&format!("file://{}", dst_dir.display())).await?;
     let started = Instant::now();
     let (objects, bytes) = generate(src.as_ref(), args.demo_objects, args.demo_object_size).await?;
     println!(
@@ -291,10 +293,10 @@ async fn demo(args: &Args) -> ferry::Result<bool> {
     Ok(first.in_sync && second.in_sync && second.copied == 0)
 }
 
-async fn real(args: &Args, src_url: &str, dst_url: &str) -> ferry::Result<bool> {
+async fn real(args: &Args, src_url: &str, dst_url: &str) -> ferryboat::Result<bool> {
     let opts = options(args)?;
-    let src = ferry::open(src_url).await?;
-    let dst = ferry::open(dst_url).await?;
+    let src = ferryboat::open(src_url).await?;
+    let dst = ferryboat::open(dst_url).await?;
     let report = run_once(src, dst, opts, args.quiet || args.json).await?;
     print(&report, args.json, if args.dry_run { "dry run" } else { "mirror" });
     Ok(report.in_sync)
@@ -306,7 +308,7 @@ async fn main() -> ExitCode {
     let outcome = match (&args.src, &args.dst) {
         (None, None) => demo(&args).await,
         (Some(src), Some(dst)) => real(&args, src, dst).await,
-        _ => Err(ferry::Error::invalid_config("give both SRC_URL and DST_URL, or neither for the demo")),
+        _ => Err(ferryboat::Error::invalid_config("give both SRC_URL and DST_URL, or neither for the demo")),
     };
     if args.print_peak_rss {
         eprintln!("peak RSS: {}", peak_rss().unwrap_or_else(|| "unknown".into()));

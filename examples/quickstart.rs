@@ -1,14 +1,14 @@
-//! Write and read an object through `ferry::open`: the same code works for every URL.
+//! Write and read an object through `ferryboat::open`: the same code works for every URL.
 //!
 //! `cargo run --example quickstart [URL]` (default: a directory under the system temp dir).
 
-use ferry::{ObjectPath, ObjectStoreExt};
+use ferryboat::{ObjectPath, ObjectStoreExt};
 
 #[tokio::main]
-async fn main() -> ferry::Result<()> {
+async fn main() -> ferryboat::Result<()> {
     let default = std::env::temp_dir().join("ferry-quickstart");
     let url = std::env::args().nth(1).unwrap_or_else(|| default.display().to_string());
-    let store = ferry::open(&url).await?;
+    let store = ferryboat::open(&url).await?;
 
     let key = ObjectPath::parse("hello/world.txt")?;
     store.put(&key, "bonjour".into()).await?;

@@ -2,21 +2,21 @@
 //! providers, surviving the primary's outage.
 //!
 //! `cargo run --example sovereign` runs it with two in-memory stores standing in for Scaleway
-//! (primary) and OVHcloud (replica) — swap them for `ferry::open("scaleway://fr-par/bucket")`
-//! and `ferry::open("ovh://gra/bucket")` with credentials in the environment.
+//! (primary) and OVHcloud (replica) — swap them for `ferryboat::open("scaleway://fr-par/bucket")`
+//! and `ferryboat::open("ovh://gra/bucket")` with credentials in the environment.
 
 use std::sync::Arc;
 
-use ferry::encrypt::{EncryptConfig, EncryptedStore, LocalKey};
-use ferry::layers::{
+use ferryboat::encrypt::{EncryptConfig, EncryptedStore, LocalKey};
+use ferryboat::layers::{
     FaultConfig, FaultKind, FaultStore, HookStore, JurisdictionPolicy, Replicated, RetryConfig, RetryStore, Timeout,
     WriteMode,
 };
-use ferry::memory::MemoryStore;
-use ferry::{Jurisdiction, ObjectPath, ObjectStore, ObjectStoreExt, StoreInfo};
+use ferryboat::memory::MemoryStore;
+use ferryboat::{Jurisdiction, ObjectPath, ObjectStore, ObjectStoreExt, StoreInfo};
 
 #[tokio::main]
-async fn main() -> ferry::Result<()> {
+async fn main() -> ferryboat::Result<()> {
     let scaleway_data = Arc::new(
         MemoryStore::new().with_info(StoreInfo::new("scaleway", "Scaleway", Jurisdiction::Eu).with_region("fr-par")),
     );

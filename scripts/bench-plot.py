@@ -4,7 +4,7 @@
     python3 scripts/bench-plot.py target/bench docs/benchmarks.png
 
 Panels, each drawn only when its file is there:
-  - engines.json (benches/engines.rs): ferry-s3's throughput over each peer's, per case;
+  - engines.json (benches/engines.rs): ferryboat-s3's throughput over each peer's, per case;
     above 1 ferry is faster, the dashed line is the 0.97 goal against raw aws-sdk-s3; and
     the same runs in client CPU per operation (peer / ferry);
   - backends.json (benches/backends.rs): throughput of each backend per case (log scale);
@@ -53,7 +53,7 @@ def grouped_bars(ax, labels, series, width_total=0.8):
 
 def plot_engines(ax, data, key="ratio_baseline_over_this", what="throughput"):
     results = data["results"]
-    baseline = data.get("baseline", "ferry-s3")
+    baseline = data.get("baseline", "ferryboat-s3")
     labels = cases_in_order(results)
     peers = [c for c in dict.fromkeys(r["contender"] for r in results) if c != baseline]
     series = []

@@ -8,10 +8,10 @@
 //! Open a store from a URL with [`open`]:
 //!
 //! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> ferry::Result<()> {
-//! use ferry::{ObjectPath, ObjectStoreExt};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> ferryboat::Result<()> {
+//! use ferryboat::{ObjectPath, ObjectStoreExt};
 //!
-//! let store = ferry::open("memory://").await?;
+//! let store = ferryboat::open("memory://").await?;
 //! let key = ObjectPath::parse("reports/2026.csv")?;
 //! store.put(&key, "year,total\n2026,42\n".into()).await?;
 //! let bytes = store.get(&key).await?.bytes().await?;
@@ -25,23 +25,23 @@
 //! `object_store` and OpenDAL).
 #![warn(missing_docs)]
 
-pub use ferry_core::*;
+pub use ferryboat_core::*;
 
 #[cfg(feature = "mirror")]
-pub use ferry_mirror as mirror;
+pub use ferryboat_mirror as mirror;
 #[cfg(feature = "s3")]
-pub use ferry_providers as providers;
+pub use ferryboat_providers as providers;
 #[cfg(feature = "s3")]
-pub use ferry_s3 as s3;
+pub use ferryboat_s3 as s3;
 
 mod open;
 pub use open::{open, supported_schemes};
 
 #[cfg(feature = "azure")]
-pub use ferry_azure as azure;
+pub use ferryboat_azure as azure;
 #[cfg(feature = "compat")]
-pub use ferry_compat as compat;
+pub use ferryboat_compat as compat;
 #[cfg(feature = "encrypt")]
-pub use ferry_encrypt as encrypt;
+pub use ferryboat_encrypt as encrypt;
 #[cfg(feature = "gcs")]
-pub use ferry_gcs as gcs;
+pub use ferryboat_gcs as gcs;

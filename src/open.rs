@@ -1,11 +1,11 @@
-//! `ferry::open(url)`: one entry point from a URL to a store.
+//! `ferryboat::open(url)`: one entry point from a URL to a store.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use ferry_core::local::LocalStore;
-use ferry_core::memory::MemoryStore;
-use ferry_core::{Error, ObjectStore, Result};
+use ferryboat_core::local::LocalStore;
+use ferryboat_core::memory::MemoryStore;
+use ferryboat_core::{Error, ObjectStore, Result};
 use url::Url;
 
 /// The URL schemes this build of ferry opens (backends are chosen by cargo features).
@@ -19,7 +19,7 @@ pub fn supported_schemes() -> Vec<String> {
     #[cfg(feature = "s3")]
     {
         schemes.push("s3".to_string());
-        for p in ferry_providers::catalogue().providers() {
+        for p in ferryboat_providers::catalogue().providers() {
             schemes.push(p.id.clone());
         }
     }
@@ -45,7 +45,7 @@ pub fn supported_schemes() -> Vec<String> {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let err = ferry::open("nosuch://bucket").await.unwrap_err();
+/// let err = ferryboat::open("nosuch://bucket").await.unwrap_err();
 /// assert!(err.to_string().contains("unknown scheme"));
 /// # }
 /// ```
@@ -74,19 +74,19 @@ pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
             open_local(&path)
         }
         #[cfg(feature = "gcs")]
-        "gs" => ferry_gcs::open_url(&parsed).await,
+        "gs" => ferryboat_gcs::open_url(&parsed).await,
         #[cfg(feature = "azure")]
-        "az" | "azure" => ferry_azure::open_url(&parsed).await,
+        "az" | "azure" => ferryboat_azure::open_url(&parsed).await,
         #[cfg(feature = "azure")]
-        "http" | "https" if is_azure_blob(&parsed) => ferry_azure::open_url(&parsed).await,
+        "http" | "https" if is_azure_blob(&parsed) => ferryboat_azure::open_url(&parsed).await,
         "http" | "https" => Err(Error::invalid_config(format!(
             "{:?} does not say which protocol to speak: use s3://bucket?endpoint=… for an S3-compatible \
              server, or https://ACCOUNT.blob.core.windows.net/container for Azure",
             redact(trimmed)
         ))),
         #[cfg(feature = "s3")]
-        scheme if scheme == "s3" || ferry_providers::catalogue().get(scheme).is_ok() => {
-            ferry_s3::open_url(&parsed).await
+        scheme if scheme == "s3" || ferryboat_providers::catalogue().get(scheme).is_ok() => {
+            ferryboat_s3::open_url(&parsed).await
         }
         scheme => Err(Error::invalid_config(format!(
             "unknown scheme {scheme:?} in {:?}; this build opens: {}",

@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use ferry::layers::{BreakerConfig, HookStore, Replicated, Timeout, WriteMode};
-use ferry::s3::{Credentials, S3Config, S3Store};
-use ferry::{ObjectPath, ObjectStore, ObjectStoreExt};
-use ferry_testkit::emulators::{skip, S3_ACCESS_KEY, S3_SECRET_KEY};
-use ferry_testkit::server::{Readiness, ServerProcess};
+use ferryboat::layers::{BreakerConfig, HookStore, Replicated, Timeout, WriteMode};
+use ferryboat::s3::{Credentials, S3Config, S3Store};
+use ferryboat::{ObjectPath, ObjectStore, ObjectStoreExt};
+use ferryboat_testkit::emulators::{skip, S3_ACCESS_KEY, S3_SECRET_KEY};
+use ferryboat_testkit::server::{Readiness, ServerProcess};
 use futures::StreamExt;
 
 const OBJECTS: usize = 100;

@@ -9,15 +9,15 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferry::encrypt::{EncryptConfig, EncryptedStore, LocalKey};
-use ferry::layers::{
+use ferryboat::encrypt::{EncryptConfig, EncryptedStore, LocalKey};
+use ferryboat::layers::{
     ConcurrencyLimit, FaultConfig, FaultKind, FaultStore, HookStore, JurisdictionPolicy, Observe, Replicated,
     RetryConfig, RetryStore, Timeout, WriteMode,
 };
-use ferry::mirror::{Mirror, MirrorOptions};
-use ferry::{ObjectPath, ObjectStore, ObjectStoreExt};
-use ferry_testkit::emulators::{self, skip, S3Emulator};
-use ferry_testkit::suite::run_all;
+use ferryboat::mirror::{Mirror, MirrorOptions};
+use ferryboat::{ObjectPath, ObjectStore, ObjectStoreExt};
+use ferryboat_testkit::emulators::{self, skip, S3Emulator};
+use ferryboat_testkit::suite::run_all;
 
 async fn fresh_bucket(emu: &S3Emulator, stem: &str) -> Arc<dyn ObjectStore> {
     common::s3_bucket(emu, stem).await.1

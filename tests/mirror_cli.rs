@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::s3_bucket;
-use ferry::{ObjectPath, ObjectStore, ObjectStoreExt};
-use ferry_testkit::emulators::{self, skip, S3Emulator};
+use ferryboat::{ObjectPath, ObjectStore, ObjectStoreExt};
+use ferryboat_testkit::emulators::{self, skip, S3Emulator};
 use futures::TryStreamExt;
 
 /// `target/<profile>/examples/mirror`, next to this test's `deps/` directory.
@@ -124,7 +124,7 @@ async fn killed_mid_copy_then_rerun_ends_identical_with_no_open_upload() {
     let Some((moto, bin)) = prerequisites(test) else { return };
     let tmp = tempfile::tempdir().unwrap();
     let src_dir = tmp.path().join("src");
-    let src = ferry::open(&src_dir.display().to_string()).await.unwrap();
+    let src = ferryboat::open(&src_dir.display().to_string()).await.unwrap();
     // Large objects go through multipart (5 MiB parts), many small ones give the kill points
     // between whole objects.
     for i in 0..4u64 {
@@ -202,7 +202,7 @@ async fn concurrent_shard_processes_copy_every_key_exactly_once() {
     let Some((moto, bin)) = prerequisites(test) else { return };
     let tmp = tempfile::tempdir().unwrap();
     let src_dir = tmp.path().join("src");
-    let src = ferry::open(&src_dir.display().to_string()).await.unwrap();
+    let src = ferryboat::open(&src_dir.display().to_string()).await.unwrap();
     for i in 0..300u64 {
         src.put(&ObjectPath::parse(format!("k/{i:04}")).unwrap(), pseudo_random(1 + (i as usize * 37) % 5000, i))
             .await
@@ -250,7 +250,7 @@ async fn bad_urls_and_unreachable_endpoints_exit_nonzero_and_delete_nothing() {
     let Some((moto, bin)) = prerequisites(test) else { return };
     let tmp = tempfile::tempdir().unwrap();
     let dst_dir = tmp.path().join("dst");
-    let dst = ferry::open(&dst_dir.display().to_string()).await.unwrap();
+    let dst = ferryboat::open(&dst_dir.display().to_string()).await.unwrap();
     dst.put(&ObjectPath::parse("keep/me").unwrap(), Bytes::from_static(b"precious")).await.unwrap();
     let dst_url = format!("file://{}", dst_dir.display());
 

@@ -9,11 +9,11 @@ mod common;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use ferry::azure::{AzureConfig, AzureStore};
-use ferry::memory::MemoryStore;
-use ferry::mirror::{Mirror, MirrorOptions, VerifyMode};
-use ferry::{ObjectPath, ObjectStore, ObjectStoreExt};
-use ferry_testkit::emulators::{self, skip};
+use ferryboat::azure::{AzureConfig, AzureStore};
+use ferryboat::memory::MemoryStore;
+use ferryboat::mirror::{Mirror, MirrorOptions, VerifyMode};
+use ferryboat::{ObjectPath, ObjectStore, ObjectStoreExt};
+use ferryboat_testkit::emulators::{self, skip};
 use futures::TryStreamExt;
 
 const KEYS: &[&str] = &[
@@ -48,7 +48,7 @@ async fn local_s3_azure_gcs_memory_round_trip() {
         return skip(test, "moto, Azurite and fake-gcs-server are all needed");
     };
     let tmp = tempfile::tempdir().unwrap();
-    let local = ferry::open(&tmp.path().join("src").display().to_string()).await.unwrap();
+    let local = ferryboat::open(&tmp.path().join("src").display().to_string()).await.unwrap();
     for (i, k) in KEYS.iter().enumerate() {
         let len = if *k == "empty" { 0 } else { 1 + i * 777 };
         local.put(&ObjectPath::parse(*k).unwrap(), content(len, i as u8)).await.unwrap();
@@ -62,7 +62,7 @@ async fn local_s3_azure_gcs_memory_round_trip() {
     .unwrap();
     azure.create_container().await.expect("Azure container");
     common::create_gcs_bucket(&gcs.endpoint, &bucket);
-    let gs = ferry::open(&format!("gs://{bucket}?endpoint={}", gcs.endpoint)).await.unwrap();
+    let gs = ferryboat::open(&format!("gs://{bucket}?endpoint={}", gcs.endpoint)).await.unwrap();
     let memory: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
 
     let hops: Vec<Arc<dyn ObjectStore>> = vec![local.clone(), Arc::new(s3), Arc::new(azure), gs, memory.clone()];

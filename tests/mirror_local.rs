@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use ferry::mirror::{Mirror, MirrorOptions, Rule, VerifyMode};
-use ferry::{ObjectPath, ObjectStore, ObjectStoreExt};
+use ferryboat::mirror::{Mirror, MirrorOptions, Rule, VerifyMode};
+use ferryboat::{ObjectPath, ObjectStore, ObjectStoreExt};
 use futures::TryStreamExt;
 
 fn key(s: &str) -> ObjectPath {
@@ -31,8 +31,8 @@ async fn snapshot(store: &dyn ObjectStore) -> Vec<(String, bytes::Bytes)> {
 #[tokio::test]
 async fn local_to_local_is_identical_then_incremental() {
     let tmp = tempfile::tempdir().unwrap();
-    let src = ferry::open(&url(&tmp.path().join("src"))).await.unwrap();
-    let dst = ferry::open(&url(&tmp.path().join("dst"))).await.unwrap();
+    let src = ferryboat::open(&url(&tmp.path().join("src"))).await.unwrap();
+    let dst = ferryboat::open(&url(&tmp.path().join("dst"))).await.unwrap();
     let keys = ["a", "café/naïve 日本.txt", "percent/100%+#?=&;.bin", "sp ace/x", "dir/file", "dir.file", "empty"];
     for (i, k) in keys.iter().enumerate() {
         let len = if *k == "empty" { 0 } else { i * 1000 + 1 };
@@ -58,8 +58,8 @@ async fn local_to_local_is_identical_then_incremental() {
 #[tokio::test]
 async fn dry_run_leaves_a_local_destination_untouched() {
     let tmp = tempfile::tempdir().unwrap();
-    let src = ferry::open(&url(&tmp.path().join("src"))).await.unwrap();
-    let dst = ferry::open(&url(&tmp.path().join("dst"))).await.unwrap();
+    let src = ferryboat::open(&url(&tmp.path().join("src"))).await.unwrap();
+    let dst = ferryboat::open(&url(&tmp.path().join("dst"))).await.unwrap();
     src.put(&key("new"), "n".into()).await.unwrap();
     dst.put(&key("old"), "o".into()).await.unwrap();
     let report =

@@ -1,4 +1,4 @@
-//! `ferry::open` over hostile input: arbitrary strings and structured URL variations (every
+//! `ferryboat::open` over hostile input: arbitrary strings and structured URL variations (every
 //! scheme it accepts, odd hosts, ports, userinfo, percent-encoding, query strings, NUL,
 //! unicode). It never panics; every rejection is a typed error that says something; no error
 //! ever shows a credential or a secret-bearing query value.
@@ -10,7 +10,7 @@
 
 use std::sync::OnceLock;
 
-use ferry::{Error, ErrorKind};
+use ferryboat::{Error, ErrorKind};
 use proptest::prelude::*;
 
 /// Put where secrets go (passwords, signatures, tokens, unknown parameters' values): never shown.
@@ -49,9 +49,10 @@ fn is_local(s: &str) -> bool {
 /// Opens `url`; on failure checks the error and returns it.
 fn open(url: &str) -> Option<Error> {
     let e = env();
-    let result =
-        e.runtime.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(10), ferry::open(url)).await });
-    result.expect("ferry::open returns promptly (it must not wait on a network)").err()
+    let result = e
+        .runtime
+        .block_on(async { tokio::time::timeout(std::time::Duration::from_secs(10), ferryboat::open(url)).await });
+    result.expect("ferryboat::open returns promptly (it must not wait on a network)").err()
 }
 
 /// What every rejection must satisfy.
@@ -76,7 +77,7 @@ fn check(url: &str, err: &Error) -> Result<(), TestCaseError> {
 }
 
 fn scheme() -> impl Strategy<Value = String> {
-    let mut schemes = ferry::supported_schemes();
+    let mut schemes = ferryboat::supported_schemes();
     schemes.retain(|s| s != "file");
     schemes.extend(["http", "https", "S3", "Gs", "nosuch", "s3+x", "x-1.y", "memory"].map(String::from));
     prop::sample::select(schemes)

@@ -15,14 +15,14 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ferry::azure::{AzureConfig, AzureStore};
-use ferry::encrypt::{EncryptConfig, EncryptedStore, LocalKey};
-use ferry::gcs::{Credentials as GcsCredentials, GcsBuilder, ServiceAccount, SignedMethod};
-use ferry::layers::{Replicated, WriteMode};
-use ferry::mirror::{Mirror, MirrorOptions};
-use ferry::s3::{Credentials, S3Config, S3Store};
-use ferry::{Error, ObjectPath, ObjectStore, ObjectStoreExt};
-use ferry_testkit::emulators;
+use ferryboat::azure::{AzureConfig, AzureStore};
+use ferryboat::encrypt::{EncryptConfig, EncryptedStore, LocalKey};
+use ferryboat::gcs::{Credentials as GcsCredentials, GcsBuilder, ServiceAccount, SignedMethod};
+use ferryboat::layers::{Replicated, WriteMode};
+use ferryboat::mirror::{Mirror, MirrorOptions};
+use ferryboat::s3::{Credentials, S3Config, S3Store};
+use ferryboat::{Error, ObjectPath, ObjectStore, ObjectStoreExt};
+use ferryboat_testkit::emulators;
 use futures::TryStreamExt;
 
 /// Everything any crate logs, at every level.
@@ -149,7 +149,7 @@ impl Secrets {
 
 fn sa_fixture() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("crates/ferry-gcs/tests/fixtures/throwaway-service-account.json")
+        .join("crates/ferryboat-gcs/tests/fixtures/throwaway-service-account.json")
 }
 
 /// Everything shown to a person or a log, by label.
@@ -245,9 +245,9 @@ fn no_secret_reaches_logs_errors_debug_or_reports() {
     let secrets = Secrets::new();
     let closed = closed_port();
     let (moto, s3s, azurite, gcs) = (emulators::moto(), emulators::s3s(), emulators::azurite(), emulators::fake_gcs());
-    // ferry::open reads credentials from the environment: set them before any thread runs.
-    for p in ferry::providers::catalogue().providers() {
-        let prefix = ferry::s3::env_prefix(&p.id);
+    // ferryboat::open reads credentials from the environment: set them before any thread runs.
+    for p in ferryboat::providers::catalogue().providers() {
+        let prefix = ferryboat::s3::env_prefix(&p.id);
         std::env::set_var(format!("{prefix}ACCESS_KEY_ID"), &secrets.access_key_id);
         std::env::set_var(format!("{prefix}SECRET_ACCESS_KEY"), &secrets.s3_secret);
         std::env::set_var(format!("{prefix}SESSION_TOKEN"), &secrets.session_token);
@@ -338,9 +338,9 @@ async fn s3(
     // Every catalogued S3 provider, opened by URL with credentials from the environment,
     // pointed at moto.
     let mut reached = 0;
-    for p in ferry::providers::catalogue().providers() {
+    for p in ferryboat::providers::catalogue().providers() {
         let url = format!("{}://{bucket}/{}?endpoint={}&region=us-east-1&path_style=true", p.id, p.id, moto.endpoint);
-        let store = match ferry::open(&url).await {
+        let store = match ferryboat::open(&url).await {
             Ok(s) => s,
             Err(e) => {
                 shown.error(&format!("open {}", p.id), &e);
@@ -353,7 +353,7 @@ async fn s3(
         if reached > 3 {
             continue;
         }
-        if let Ok(store) = ferry::open(&closed_url).await {
+        if let Ok(store) = ferryboat::open(&closed_url).await {
             let missing = ObjectPath::parse("k").unwrap();
             shown.outcome(&format!("provider {} closed port", p.id), bounded(store.head(&missing)).await);
         }
@@ -400,11 +400,11 @@ async fn azure(shown: &mut Shown, secrets: &Secrets, closed: u16, azurite: Optio
     assert_eq!(exercise(shown, "Azure forged SAS", &forged).await, 0);
     // A SAS URL as users paste it, and a connection string from the environment.
     let sas_url = format!("{}/{container}/pre?{}", az.endpoint, secrets.sas_token());
-    match ferry::open(&sas_url).await {
+    match ferryboat::open(&sas_url).await {
         Ok(store) => assert_eq!(exercise(shown, "Azure SAS URL", store.as_ref()).await, 0),
         Err(e) => shown.error("open Azure SAS URL", &e),
     }
-    match ferry::open(&format!("az://{container}/pre")).await {
+    match ferryboat::open(&format!("az://{container}/pre")).await {
         Ok(store) => assert_eq!(exercise(shown, "az:// connection string", store.as_ref()).await, 0),
         Err(e) => shown.error("open az://", &e),
     }
@@ -438,7 +438,7 @@ async fn google(shown: &mut Shown, secrets: &Secrets, closed: u16, gcs: Option<&
     assert_eq!(exercise(shown, "GCS token", &store).await, 4, "fake-gcs-server ignores the token");
     let missing = GcsBuilder::new("no-such-bucket-x").endpoint(&gcs.endpoint).credentials(token_of(secrets));
     shown.outcome("GCS missing bucket", missing.build().await);
-    match ferry::open(&format!("gs://{bucket}/pre?endpoint={}", gcs.endpoint)).await {
+    match ferryboat::open(&format!("gs://{bucket}/pre?endpoint={}", gcs.endpoint)).await {
         Ok(store) => shown.debug("gs:// store", &store),
         Err(e) => shown.error("open gs://", &e),
     }

@@ -8,16 +8,16 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, Once};
 
-use ferry::azure::{AzureConfig, AzureStore};
-use ferry::gcs::{Credentials as GcsCredentials, GcsBuilder, DEFAULT_ENDPOINT};
-use ferry::s3::{S3Config, S3Store};
-use ferry::{Error, ErrorKind, ObjectStore};
+use ferryboat::azure::{AzureConfig, AzureStore};
+use ferryboat::gcs::{Credentials as GcsCredentials, GcsBuilder, DEFAULT_ENDPOINT};
+use ferryboat::s3::{S3Config, S3Store};
+use ferryboat::{Error, ErrorKind, ObjectStore};
 use tracing_subscriber::util::SubscriberInitExt;
 
 const REMOTE_HTTP: &str = "http://example.invalid";
 const LOOPBACK_HTTP: &str = "http://127.0.0.1:1";
 
-/// ferry::open reads S3 keys from the environment; every test sets the same fake ones.
+/// ferryboat::open reads S3 keys from the environment; every test sets the same fake ones.
 fn fake_keys() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -84,7 +84,7 @@ fn s3_defaults_are_https_for_aws_and_every_catalogued_region() {
     let shown = aws.info().endpoint.clone().unwrap_or_default();
     assert!(shown.starts_with("https://"), "AWS by default: {shown}");
     let mut checked = 0;
-    for p in ferry::providers::catalogue().providers() {
+    for p in ferryboat::providers::catalogue().providers() {
         let vars: Vec<(&str, &str)> = p.variables.keys().map(|k| (k.as_str(), "acct")).collect();
         for r in &p.regions {
             if let Ok(endpoint) = p.endpoint_with(&r.code, &vars) {
@@ -101,16 +101,16 @@ async fn s3_urls_refuse_remote_http_unless_allow_http() {
     fake_keys();
     for scheme in ["s3", "minio", "ceph", "garage"] {
         let url = format!("{scheme}://b?endpoint={REMOTE_HTTP}");
-        if ferry::providers::catalogue().get(scheme).is_err() && scheme != "s3" {
+        if ferryboat::providers::catalogue().get(scheme).is_err() && scheme != "s3" {
             continue;
         }
-        refused_plain_http(&url, ferry::open(&url).await, "allow_http");
-        ferry::open(&format!("{url}&allow_http=true")).await.expect("the URL option opts in");
-        ferry::open(&format!("{scheme}://b?endpoint={LOOPBACK_HTTP}")).await.expect("loopback http");
+        refused_plain_http(&url, ferryboat::open(&url).await, "allow_http");
+        ferryboat::open(&format!("{url}&allow_http=true")).await.expect("the URL option opts in");
+        ferryboat::open(&format!("{scheme}://b?endpoint={LOOPBACK_HTTP}")).await.expect("loopback http");
     }
     // A catalogued cloud pointed elsewhere is held to the same rule.
     let url = format!("scaleway://b?endpoint={REMOTE_HTTP}&region=fr-par");
-    refused_plain_http(&url, ferry::open(&url).await, "allow_http");
+    refused_plain_http(&url, ferryboat::open(&url).await, "allow_http");
 }
 
 #[tokio::test]
@@ -122,8 +122,8 @@ async fn azure_plain_http_only_to_loopback() {
     AzureStore::new(AzureConfig::emulator(format!("{LOOPBACK_HTTP}/devstoreaccount1"), "cont")).expect("Azurite");
 
     let url = "http://acct.blob.core.windows.net/cont";
-    refused_plain_http(url, ferry::open(url).await, "loopback");
-    ferry::open(&format!("{LOOPBACK_HTTP}/devstoreaccount1/cont")).await.expect("Azurite by URL");
+    refused_plain_http(url, ferryboat::open(url).await, "loopback");
+    ferryboat::open(&format!("{LOOPBACK_HTTP}/devstoreaccount1/cont")).await.expect("Azurite by URL");
     let cs = "DefaultEndpointsProtocol=http;AccountName=acct;AccountKey=a2V5";
     refused_plain_http(
         "connection string",
@@ -138,7 +138,7 @@ async fn gcs_plain_http_only_to_loopback() {
     let remote = GcsBuilder::new("bkt").endpoint(REMOTE_HTTP).credentials(GcsCredentials::Anonymous);
     refused_plain_http("GcsBuilder", remote.build().await, "https");
     let url = format!("gs://bkt?endpoint={REMOTE_HTTP}");
-    refused_plain_http(&url, ferry::open(&url).await, "https");
+    refused_plain_http(&url, ferryboat::open(&url).await, "https");
     // Built without the bucket probe, so nothing is sent even to the loopback port.
     let local = GcsBuilder::new("bkt").endpoint(LOOPBACK_HTTP).check_bucket(false);
     local.build().await.expect("loopback http is an emulator");

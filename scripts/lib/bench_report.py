@@ -181,7 +181,7 @@ HOW = """
 - **The diff at scale.** `benches/mirror_diff.rs`: two synthetic stores list N keys each,
   lazily and in order, so what is measured is the engine's own memory.
 - **S3 engines.** `benches/engines.rs`: one s3s-fs server, one bucket, the same
-  pre-written objects for ferry-s3, raw aws-sdk-s3 (same HTTP client settings), object_store
+  pre-written objects for ferryboat-s3, raw aws-sdk-s3 (same HTTP client settings), object_store
   and OpenDAL. Every engine gets an untimed warm-up; then they take turns, one sample each
   per round, the first engine rotating. Medians per engine; wall ratio is peer time / ferry
   time, CPU ratio peer CPU / ferry CPU (above 1, ferry is cheaper). "Multipart" is each
@@ -192,7 +192,7 @@ HOW = """
 
 ## Known gaps
 
-- ferry-s3 runs on aws-sdk-s3 and costs what it costs: about 1.8× the client CPU per small
+- ferryboat-s3 runs on aws-sdk-s3 and costs what it costs: about 1.8× the client CPU per small
   request of object_store or OpenDAL, with no single hotspot. Upload bodies are no longer
   hashed for signing over HTTPS or loopback (only plain HTTP across a network signs them),
   which removed most of the gap on large uploads; multipart still copies each part once.
@@ -229,7 +229,7 @@ def main():
                      f"planned {d['to_copy']:,} copies and {d['to_delete']:,} deletes.\n")
     sections = (
         ("engines", "S3 engines on one s3s-fs server",
-         "ferry-s3 against raw aws-sdk-s3, object_store and OpenDAL on the same server and objects. "
+         "ferryboat-s3 against raw aws-sdk-s3, object_store and OpenDAL on the same server and objects. "
          "Ratios are ferry's: speed = peer time / ferry time, CPU = peer CPU / ferry CPU; above 1, ferry wins. "
          "The issue's goal: ≥ 0.97× raw aws-sdk-s3, and no slower than object_store or OpenDAL.", True),
         ("backends", "Backends through the ferry trait",

@@ -6,8 +6,8 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ferry::s3::{Credentials, S3Config, S3Store};
-use ferry_testkit::emulators::S3Emulator;
+use ferryboat::s3::{Credentials, S3Config, S3Store};
+use ferryboat_testkit::emulators::S3Emulator;
 
 /// A bucket or container name no other test process uses.
 pub fn unique(stem: &str) -> String {

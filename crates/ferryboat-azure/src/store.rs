@@ -1,0 +1,603 @@
+//! `AzureStore`: one Azure Blob Storage container as a ferry store.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use ferryboat_core::{
+    Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, Jurisdiction, ListOptions, ListResult,
+    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, PutMode, PutOptions, PutResult, Result, StoreInfo,
+};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use object_store::azure::{split_sas, MicrosoftAzure, MicrosoftAzureBuilder};
+use object_store::client::{ClientOptions, HttpClient, HttpConnector};
+use object_store::path::Path;
+use object_store::signer::Signer;
+use object_store::{Attribute, Attributes, BackoffConfig, ObjectStore as _, ObjectStoreExt as _, RetryConfig};
+use url::Url;
+
+use crate::config::{AzureConfig, AzureCredentials};
+use crate::errors::{self, PROVIDER};
+use crate::limits::LimitedConnector;
+use crate::metadata;
+use crate::multipart::BlockUpload;
+
+const MIB: u64 = 1024 * 1024;
+/// Azure's limits for block blobs (service version 2019-12-12 and later).
+const MAX_BLOCK: u64 = 4000 * MIB;
+const MAX_BLOCKS: u32 = 50_000;
+/// Keys per blob batch request.
+const BATCH: usize = 256;
+
+/// An Azure Blob Storage container (block blobs) as a ferry [`ObjectStore`].
+///
+/// Requests go through `object_store`'s Azure client (authentication, retries, listing,
+/// batch delete, SAS signing); block lists are committed by this crate so that staged
+/// uploads keep their content type, metadata, access tier and conditions.
+///
+/// ```no_run
+/// # async fn demo() -> ferryboat_core::Result<()> {
+/// use ferryboat_azure::{AzureConfig, AzureStore};
+/// use ferryboat_core::{ObjectPath, ObjectStoreExt};
+///
+/// let store = AzureStore::new(AzureConfig::from_env("backups")?)?;
+/// store.put(&ObjectPath::parse("hello.txt")?, "bonjour".into()).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AzureStore {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) engine: MicrosoftAzure,
+    pub(crate) config: AzureConfig,
+    pub(crate) http: HttpClient,
+    /// The container's URL; blob URLs add the key's segments.
+    pub(crate) container_url: Url,
+    info: StoreInfo,
+    caps: Capabilities,
+}
+
+impl fmt::Debug for AzureStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `AzureConfig`'s Debug redacts the credentials.
+        f.debug_struct("AzureStore").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+impl AzureStore {
+    /// Opens the container `config` describes. No request is sent until the first operation.
+    pub fn new(config: AzureConfig) -> Result<Self> {
+        let (endpoint, allow_http) = config.validate()?;
+        let engine = engine(&config, &endpoint, allow_http)?;
+        let http = LimitedConnector
+            .connect(&client_options(&config, allow_http))
+            .map_err(|e| Error::invalid_config(format!("Azure HTTP client: {e}")))?;
+        let mut container_url = endpoint.clone();
+        container_url
+            .path_segments_mut()
+            .map_err(|_| Error::invalid_config(format!("Azure endpoint {endpoint} cannot take a path")))?
+            .pop_if_empty()
+            .push(&config.container);
+
+        let mut info = StoreInfo::new(PROVIDER, "Microsoft Azure", Jurisdiction::Us)
+            .with_endpoint(endpoint.as_str().trim_end_matches('/'))
+            .with_bucket(&config.container)
+            .with_cloud_act(true);
+        if let Some(region) = &config.region {
+            info = info.with_region(region);
+        }
+
+        let mut caps = Capabilities::default();
+        caps.put_if_not_exists = true;
+        caps.put_if_match = true;
+        caps.get_conditions = true;
+        caps.copy = true;
+        caps.copy_if_not_exists = true;
+        caps.multipart = true;
+        // Blocks may have any size; only their count and maximum size are limited.
+        caps.multipart_min_part_size = 1;
+        caps.multipart_max_part_size = MAX_BLOCK;
+        caps.multipart_max_parts = MAX_BLOCKS;
+        caps.max_object_size = MAX_BLOCK * MAX_BLOCKS as u64;
+        caps.batch_delete_max = BATCH;
+        caps.user_metadata = true;
+        caps.content_type = true;
+        caps.list_etags = true;
+        caps.presign = matches!(
+            config.credentials,
+            AzureCredentials::AccessKey(_) | AzureCredentials::BearerToken(_) | AzureCredentials::EntraId
+        );
+
+        Ok(AzureStore { inner: Arc::new(Inner { engine, config, http, container_url, info, caps }) })
+    }
+
+    /// The settings this store was opened with (credentials redacted in `Debug`).
+    pub fn config(&self) -> &AzureConfig {
+        &self.inner.config
+    }
+
+    /// A URL that lets anyone holding it `GET` (read), `PUT` (write) or `DELETE` the blob at
+    /// `path` for `expires_in`, without credentials: a service SAS when the store uses the
+    /// account key, a user delegation SAS under Entra ID. A store opened with a SAS token or
+    /// anonymously cannot sign and answers `NotSupported`.
+    pub async fn signed_url(&self, method: http::Method, path: &ObjectPath, expires_in: Duration) -> Result<Url> {
+        if !self.inner.caps.presign {
+            return Err(Error::not_supported(
+                PROVIDER,
+                format!(
+                    "signed URLs with {} credentials (an account key or Entra ID is needed)",
+                    self.credentials_kind()
+                ),
+            ));
+        }
+        if let AzureCredentials::AccessKey(key) = &self.inner.config.credentials {
+            let config = &self.inner.config;
+            let query = crate::sas::service_sas(&config.account, key, &config.container, path, &method, expires_in)?;
+            let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            return self.blob_url(path, &pairs);
+        }
+        // Entra ID: a user delegation SAS, which needs a key from the service.
+        let p = os_path(path)?;
+        self.inner.engine.signed_url(method, &p, expires_in).await.map_err(|e| self.err(e, path.as_str()))
+    }
+
+    pub(crate) fn container(&self) -> &str {
+        &self.inner.config.container
+    }
+
+    fn credentials_kind(&self) -> &'static str {
+        self.inner.config.credentials.kind()
+    }
+
+    pub(crate) fn err(&self, e: object_store::Error, path: &str) -> Error {
+        errors::map(e, &self.inner.config.container, path)
+    }
+}
+
+fn engine(config: &AzureConfig, endpoint: &Url, allow_http: bool) -> Result<MicrosoftAzure> {
+    let mut b = MicrosoftAzureBuilder::new()
+        .with_account(&config.account)
+        .with_container_name(&config.container)
+        .with_endpoint(endpoint.as_str().trim_end_matches('/').to_owned())
+        .with_client_options(client_options(config, allow_http))
+        .with_retry(RetryConfig {
+            backoff: BackoffConfig::default(),
+            max_retries: config.network.max_retries as usize,
+            retry_timeout: config.network.retry_timeout,
+        })
+        .with_http_connector(LimitedConnector)
+        .with_allow_http(allow_http)
+        // ferryboat-mirror and users see tags as an S3 notion; Azure's need their own permission.
+        .with_disable_tagging(true);
+    match &config.credentials {
+        AzureCredentials::AccessKey(key) => {
+            object_store::azure::AzureAccessKey::try_new(key)
+                .map_err(|_| Error::invalid_config("the Azure account key is not valid base64"))?;
+            b = b.with_access_key(key);
+        }
+        AzureCredentials::SasToken(token) => {
+            let pairs = split_sas(token.trim_start_matches('?'))
+                .map_err(|_| Error::invalid_config("the Azure SAS token is not a query string (sv=…&sig=…)"))?;
+            b = b.with_sas_authorization(pairs);
+        }
+        AzureCredentials::BearerToken(token) => b = b.with_bearer_token_authorization(token),
+        AzureCredentials::EntraId => {
+            for (var, key) in ENTRA_VARS {
+                if let Some(value) = std::env::var(var).ok().filter(|v| !v.trim().is_empty()) {
+                    let key =
+                        key.parse().map_err(|e| Error::invalid_config(format!("Azure Entra ID setting {var}: {e}")))?;
+                    b = b.with_config(key, value);
+                }
+            }
+        }
+        AzureCredentials::Anonymous => b = b.with_skip_signature(true),
+    }
+    // Builder errors name settings, never their values.
+    b.build().map_err(|e| Error::invalid_config(format!("Azure: {e}")))
+}
+
+/// Timeouts for every request, `object_store`'s and this crate's own.
+fn client_options(config: &AzureConfig, allow_http: bool) -> ClientOptions {
+    let n = &config.network;
+    let options = ClientOptions::new()
+        .with_allow_http(allow_http)
+        .with_connect_timeout(n.connect_timeout)
+        .with_read_timeout(n.read_timeout);
+    match n.request_timeout {
+        Some(t) => options.with_timeout(t),
+        None => options.with_timeout_disabled(),
+    }
+}
+
+/// The Entra ID variables Azure's SDKs read, and `object_store`'s names for them.
+const ENTRA_VARS: &[(&str, &str)] = &[
+    ("AZURE_CLIENT_ID", "azure_client_id"),
+    ("AZURE_CLIENT_SECRET", "azure_client_secret"),
+    ("AZURE_TENANT_ID", "azure_tenant_id"),
+    ("AZURE_AUTHORITY_HOST", "azure_authority_host"),
+    ("AZURE_FEDERATED_TOKEN_FILE", "azure_federated_token_file"),
+    ("AZURE_USE_AZURE_CLI", "azure_use_azure_cli"),
+    ("AZURE_MSI_ENDPOINT", "azure_msi_endpoint"),
+    ("IDENTITY_ENDPOINT", "azure_msi_endpoint"),
+    ("AZURE_OBJECT_ID", "azure_object_id"),
+    ("AZURE_MSI_RESOURCE_ID", "azure_msi_resource_id"),
+];
+
+pub(crate) fn os_path(p: &ObjectPath) -> Result<Path> {
+    Path::parse(p.as_str()).map_err(|e| Error::InvalidPath { path: p.to_string(), reason: e.to_string() })
+}
+
+fn ferry_meta(m: object_store::ObjectMeta) -> Result<ObjectMeta> {
+    let mut out = ObjectMeta::new(ObjectPath::parse(m.location.as_ref())?, m.size, m.last_modified.into());
+    out.etag = m.e_tag.map(|e| e.trim_matches('"').to_owned());
+    out.version = m.version;
+    Ok(out)
+}
+
+/// Azure wants the etag as it sent it, quotes included.
+pub(crate) fn quoted(etag: &str) -> String {
+    if etag.starts_with('"') || etag == "*" {
+        etag.to_owned()
+    } else {
+        format!("\"{etag}\"")
+    }
+}
+
+pub(crate) fn attributes(opts: &PutOptions) -> Attributes {
+    let mut out = Attributes::new();
+    if let Some(ct) = &opts.content_type {
+        out.insert(Attribute::ContentType, ct.clone().into());
+    }
+    if let Some(tier) = &opts.storage_class {
+        out.insert(Attribute::StorageClass, tier.clone().into());
+    }
+    for (k, v) in &opts.metadata {
+        out.insert(Attribute::Metadata(metadata::encode(k).into()), v.clone().into());
+    }
+    out
+}
+
+/// Header values Azure stores must be printable ASCII; say so before sending anything.
+pub(crate) fn check_put_options(opts: &PutOptions) -> Result<()> {
+    let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    // Names are encoded (see `metadata`); values travel as header values.
+    for (k, v) in &opts.metadata {
+        if k.is_empty() || !printable(v) {
+            return Err(Error::invalid_config(format!(
+                "Azure metadata {k:?}: names must not be empty and values must be printable ASCII"
+            )));
+        }
+    }
+    for (what, value) in [("content type", &opts.content_type), ("access tier", &opts.storage_class)] {
+        if value.as_deref().is_some_and(|v| !printable(v)) {
+            return Err(Error::invalid_config(format!("Azure {what} must be printable ASCII")));
+        }
+    }
+    if let PutMode::Update(v) = &opts.mode {
+        if v.etag.is_none() {
+            return Err(Error::not_supported(PROVIDER, "conditional update by version id (give the etag)"));
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ObjectStore for AzureStore {
+    fn info(&self) -> &StoreInfo {
+        &self.inner.info
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.inner.caps
+    }
+
+    async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
+        check_put_options(&opts)?;
+        let mode = match &opts.mode {
+            PutMode::Overwrite => object_store::PutMode::Overwrite,
+            PutMode::Create => object_store::PutMode::Create,
+            PutMode::Update(v) => object_store::PutMode::Update(object_store::UpdateVersion {
+                e_tag: v.etag.as_deref().map(quoted),
+                version: None,
+            }),
+        };
+        let os_opts = object_store::PutOptions { mode, attributes: attributes(&opts), ..Default::default() };
+        let r = self.inner.engine.put_opts(&os_path(path)?, data.into(), os_opts).await;
+        match r {
+            Ok(r) => Ok(PutResult { etag: r.e_tag.map(|e| e.trim_matches('"').to_owned()), version: r.version }),
+            Err(e) => Err(update_missing_is_precondition(self.err(e, path.as_str()), path, &opts.mode)),
+        }
+    }
+
+    async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
+        check_put_options(&opts)?;
+        Ok(Box::new(BlockUpload::new(self.clone(), path.clone(), opts)?))
+    }
+
+    async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
+        match opts.range {
+            Some(GetRange::Suffix(n)) if !opts.head => self.get_suffix(path, n, opts).await,
+            _ => self.get_plain(path, opts).await,
+        }
+    }
+
+    /// One Delete Blob request (`object_store` would send a one-key batch and could not tell
+    /// a missing container from a missing blob).
+    async fn delete(&self, path: &ObjectPath) -> Result<()> {
+        self.delete_blob(path).await
+    }
+
+    /// Blob batch requests of up to 256 keys, one at a time (servers work through a batch's
+    /// keys in turn, and concurrent batches made Azurite time out); keys already gone count
+    /// as deleted.
+    fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
+        paths.ready_chunks(BATCH).then(move |chunk| self.delete_batch(chunk)).flat_map(stream::iter).boxed()
+    }
+
+    fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        let store = self.clone();
+        let fail = |e: Error| stream::once(async move { Err(e) }).boxed();
+        let prefix = match opts.prefix.as_ref().map(os_path).transpose() {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        };
+        let items = match &opts.offset {
+            Some(o) => match os_path(o) {
+                Ok(o) => self.inner.engine.list_with_offset(prefix.as_ref(), &o),
+                Err(e) => return fail(e),
+            },
+            None => self.inner.engine.list(prefix.as_ref()),
+        };
+        let listed = opts.prefix.as_ref().map(|p| p.to_string()).unwrap_or_default();
+        let mut last: Option<ObjectPath> = None;
+        // `startFrom` lets Azure skip to the offset, but servers that predate it (Azurite
+        // 3.35) list from the start: keys at or before the offset are dropped here either way.
+        let offset = opts.offset;
+        // Azure lists in key order; the check makes a broken promise an error, not silent
+        // corruption of a mirror's merge.
+        items
+            .map(move |m| m.map_err(|e| store.err(e, &listed)).and_then(ferry_meta))
+            .try_filter(move |m| futures::future::ready(offset.as_ref().is_none_or(|o| &m.path > o)))
+            .map(move |m| {
+                let m = m?;
+                if last.as_ref().is_some_and(|l| l >= &m.path) {
+                    return Err(Error::generic(PROVIDER, m.path.as_str(), "the listing came out of key order", None));
+                }
+                last = Some(m.path.clone());
+                Ok(m)
+            })
+            .boxed()
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&ObjectPath>) -> Result<ListResult> {
+        let p = prefix.map(os_path).transpose()?;
+        let listed = prefix.map(|p| p.to_string()).unwrap_or_default();
+        let r = self.inner.engine.list_with_delimiter(p.as_ref()).await.map_err(|e| self.err(e, &listed))?;
+        let mut objects = r.objects.into_iter().map(ferry_meta).collect::<Result<Vec<_>>>()?;
+        let mut common_prefixes =
+            r.common_prefixes.iter().map(|p| ObjectPath::parse(p.as_ref())).collect::<Result<Vec<_>>>()?;
+        objects.sort_by(|a, b| a.path.cmp(&b.path));
+        common_prefixes.sort();
+        Ok(ListResult { common_prefixes, objects })
+    }
+
+    async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
+        let (f, t) = (os_path(from)?, os_path(to)?);
+        let r = match opts.mode {
+            CopyMode::Overwrite => self.inner.engine.copy(&f, &t).await,
+            CopyMode::Create => self.inner.engine.copy_if_not_exists(&f, &t).await,
+        };
+        r.map_err(|e| match self.err(e, from.as_str()) {
+            // The source is the only thing a copy can miss; the conflict is the destination's.
+            Error::AlreadyExists { provider, .. } => Error::AlreadyExists { provider, path: to.to_string() },
+            other => other,
+        })
+    }
+}
+
+impl AzureStore {
+    /// Azure has no suffix ranges: read the size, then the bytes, pinned to the same version
+    /// by its etag (a write in between makes the second request fail, and the read restart).
+    async fn get_suffix(&self, path: &ObjectPath, n: u64, opts: GetOptions) -> Result<GetResult> {
+        for _ in 0..3 {
+            let head = self.get_plain(path, GetOptions { head: true, range: None, ..opts.clone() }).await?;
+            let range = GetRange::Suffix(n).resolve(head.meta.size).map_err(|message| Error::InvalidRange {
+                provider: PROVIDER.into(),
+                path: path.to_string(),
+                message,
+            })?;
+            let pinned = GetOptions {
+                range: Some(GetRange::Bounded(range)),
+                if_match: head.meta.etag.clone(),
+                version: opts.version.clone(),
+                ..Default::default()
+            };
+            match self.get_plain(path, pinned).await {
+                Err(Error::Precondition { .. }) => continue,
+                other => return other,
+            }
+        }
+        Err(Error::transient(PROVIDER, path.as_str(), "the object kept changing during a suffix read", None))
+    }
+
+    async fn get_plain(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
+        let empty = match &opts.range {
+            Some(GetRange::Bounded(r)) => r.start >= r.end,
+            Some(GetRange::Suffix(n)) => *n == 0,
+            _ => false,
+        };
+        if empty {
+            let message = format!("empty range {:?}", opts.range);
+            return Err(Error::InvalidRange { provider: PROVIDER.into(), path: path.to_string(), message });
+        }
+        if opts.if_none_match.as_deref() == Some("*") {
+            // Azure refuses `If-None-Match: *` on reads (400 UnsatisfiableCondition); its
+            // meaning is "not modified if the object exists at all".
+            let probe = GetOptions { if_none_match: None, head: true, range: None, ..opts.clone() };
+            Box::pin(self.get_plain(path, probe)).await?;
+            return Err(Error::NotModified { provider: PROVIDER.into(), path: path.to_string() });
+        }
+        let range = opts.range.map(|r| match r {
+            GetRange::Bounded(r) => object_store::GetRange::Bounded(r),
+            GetRange::Offset(o) => object_store::GetRange::Offset(o),
+            GetRange::Suffix(n) => object_store::GetRange::Suffix(n),
+        });
+        let os_opts = object_store::GetOptions {
+            if_match: opts.if_match.as_deref().map(quoted),
+            if_none_match: opts.if_none_match.as_deref().map(quoted),
+            if_modified_since: opts.if_modified_since.map(DateTime::<Utc>::from),
+            if_unmodified_since: opts.if_unmodified_since.map(DateTime::<Utc>::from),
+            range,
+            version: opts.version,
+            head: opts.head,
+            ..Default::default()
+        };
+        let key = path.as_str().to_owned();
+        let container = self.inner.config.container.clone();
+        let r = match self.inner.engine.get_opts(&os_path(path)?, os_opts).await {
+            Ok(r) => r,
+            Err(e) if opts.head => return Err(self.explain_head_failure(self.err(e, &key)).await),
+            Err(e) => return Err(self.err(e, &key)),
+        };
+        let mut meta = ferry_meta(r.meta.clone())?;
+        for (k, v) in &r.attributes {
+            match k {
+                Attribute::ContentType => meta.content_type = Some(v.as_ref().to_string()),
+                Attribute::Metadata(name) => {
+                    meta.metadata.insert(metadata::decode(name), v.as_ref().to_string());
+                }
+                _ => {}
+            }
+        }
+        let range = r.range.clone();
+        let body = if opts.head {
+            stream::empty().boxed()
+        } else {
+            let expected = range.end - range.start;
+            exact_length(r.into_stream().map_err(move |e| errors::map(e, &container, &key)).boxed(), expected, path)
+        };
+        Ok(GetResult { meta, range, body })
+    }
+
+    /// A HEAD answer has no body, so no Azure error code: a 404 may be the blob's or the
+    /// container's, a 403 a bad signature or a missing permission. One request for the
+    /// container's properties (whose answer has a body) tells them apart.
+    async fn explain_head_failure(&self, e: Error) -> Error {
+        let blob_missing = matches!(&e, Error::NotFound { path, .. } if path != self.container());
+        if !blob_missing && !matches!(e, Error::PermissionDenied { .. }) {
+            return e;
+        }
+        match self.container_properties().await {
+            Err(probe @ (Error::NotFound { .. } | Error::Unauthenticated { .. })) => probe,
+            _ => e,
+        }
+    }
+
+    async fn delete_batch(&self, chunk: Vec<Result<ObjectPath>>) -> Vec<Result<ObjectPath>> {
+        let mut out = Vec::with_capacity(chunk.len());
+        let mut keys = Vec::with_capacity(chunk.len());
+        let mut failed = Vec::new();
+        for item in chunk {
+            match item.and_then(|p| os_path(&p).map(|o| (p, o))) {
+                Ok(pair) => keys.push(pair),
+                Err(e) => failed.push(Err(e)),
+            }
+        }
+        if keys.len() == 1 {
+            let (p, _) = keys.remove(0);
+            out.push(self.delete(&p).await.map(|()| p));
+        } else if !keys.is_empty() {
+            let os_paths: Vec<object_store::Result<Path>> = keys.iter().map(|(_, o)| Ok(o.clone())).collect();
+            let results: Vec<_> = self.inner.engine.delete_stream(stream::iter(os_paths).boxed()).collect().await;
+            if results.len() == keys.len() {
+                for ((p, _), r) in keys.into_iter().zip(results) {
+                    out.push(match r {
+                        Ok(_) => Ok(p),
+                        // A batch answers per key with a status line whose reason says which
+                        // resource is missing.
+                        Err(e) if batch_missing_container(&e) => Err(Error::not_found(PROVIDER, self.container())),
+                        Err(object_store::Error::NotFound { .. }) => Ok(p),
+                        Err(e) => Err(self.err(e, p.as_str())),
+                    });
+                }
+            } else {
+                // The batch failed as a whole (its first error ends the stream): say so per key,
+                // keeping whether a retry may help.
+                let e = results.into_iter().find_map(|r| r.err()).map(|e| self.err(e, ""));
+                let retryable = e.as_ref().is_some_and(Error::is_retryable);
+                let message = e.map(|e| e.to_string()).unwrap_or_else(|| "batch delete failed".into());
+                for (p, _) in keys {
+                    out.push(Err(if retryable {
+                        Error::transient(PROVIDER, p.as_str(), message.clone(), None)
+                    } else {
+                        Error::generic(PROVIDER, p.as_str(), message.clone(), None)
+                    }));
+                }
+            }
+        }
+        out.extend(failed);
+        out
+    }
+}
+
+/// `body`, failing unless it carries exactly `expected` bytes: a server whose answer ends
+/// early (or runs long) must not pass for a complete object to a caller that streams it.
+fn exact_length(
+    body: BoxStream<'static, Result<Bytes>>,
+    expected: u64,
+    path: &ObjectPath,
+) -> BoxStream<'static, Result<Bytes>> {
+    let key = path.to_string();
+    stream::unfold(Some((body, 0u64)), move |state| {
+        let key = key.clone();
+        async move {
+            let (mut body, seen) = state?;
+            let wrong = |seen: u64| {
+                let message = format!("the object's body ended after {seen} of {expected} bytes");
+                Error::transient(PROVIDER, key.as_str(), message, None)
+            };
+            match body.next().await {
+                Some(Ok(chunk)) => {
+                    let seen = seen + chunk.len() as u64;
+                    if seen > expected {
+                        let message = format!("the object's body ran past its {expected} bytes");
+                        return Some((Err(Error::generic(PROVIDER, key.as_str(), message, None)), None));
+                    }
+                    Some((Ok(chunk), Some((body, seen))))
+                }
+                Some(Err(e)) => Some((Err(e), None)),
+                None if seen != expected => Some((Err(wrong(seen)), None)),
+                None => None,
+            }
+        }
+    })
+    .boxed()
+}
+
+fn batch_missing_container(e: &object_store::Error) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if text.contains("ContainerNotFound") || text.contains("container does not exist") {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
+
+/// A compare-and-swap that finds nothing has failed its condition (see docs/decisions.md).
+pub(crate) fn update_missing_is_precondition(e: Error, key: &ObjectPath, mode: &PutMode) -> Error {
+    match (e, mode) {
+        // A missing container stays `NotFound`: it names the container, not the key.
+        (Error::NotFound { provider, path, .. }, PutMode::Update(_)) if path == key.as_str() => {
+            Error::Precondition { provider, path, message: "the object does not exist".into() }
+        }
+        (e, _) => e,
+    }
+}

@@ -1,0 +1,184 @@
+//! `az://`, `azure://`, `https://ACCOUNT.blob.core.windows.net/…` and emulator URLs.
+
+use std::sync::Arc;
+
+use ferryboat_core::prefix::PrefixStore;
+use ferryboat_core::{Error, ObjectPath, ObjectStore, Result};
+use percent_encoding::percent_decode_str;
+use url::Url;
+
+use crate::config::{credentials_from_env, is_loopback, AzureConfig, AzureCredentials, EMULATOR_ACCOUNT, EMULATOR_KEY};
+use crate::store::AzureStore;
+
+/// Opens the container (and key prefix) a URL names:
+///
+/// | URL | account | credentials |
+/// |---|---|---|
+/// | `az://CONTAINER/prefix` | `AZURE_STORAGE_ACCOUNT` or the connection string | environment ([`AzureConfig::from_env`]) |
+/// | `azure://ACCOUNT/CONTAINER/prefix` | from the URL | environment |
+/// | `https://ACCOUNT.blob.core.windows.net/CONTAINER/prefix[?SAS]` | from the host | the SAS in the URL, else environment |
+/// | `http://127.0.0.1:PORT/ACCOUNT/CONTAINER/prefix` (Azurite) | from the path | environment, else the emulator's well-known key for `devstoreaccount1` |
+///
+/// Plain `http` is refused for anything but a loopback address. A prefix is applied with
+/// [`PrefixStore`], so the store sees keys relative to it.
+///
+/// ```no_run
+/// # async fn demo() -> ferryboat_core::Result<()> {
+/// let url = url::Url::parse("azure://acme/backups/2026").unwrap();
+/// let store = ferryboat_azure::open_url(&url).await?;
+/// # Ok(()) }
+/// ```
+pub async fn open_url(url: &Url) -> Result<Arc<dyn ObjectStore>> {
+    let (config, prefix) = parse_url(url)?;
+    let store: Arc<dyn ObjectStore> = Arc::new(AzureStore::new(config)?);
+    Ok(match prefix {
+        Some(prefix) => Arc::new(PrefixStore::new(store, prefix)),
+        None => store,
+    })
+}
+
+/// The configuration and key prefix a URL names (see [`open_url`]), reading the environment
+/// for what the URL does not say.
+pub fn parse_url(url: &Url) -> Result<(AzureConfig, Option<ObjectPath>)> {
+    let segments = segments(url)?;
+    let need = |what: &str| Error::invalid_config(format!("Azure URL {} names no {what}", redacted(url)));
+    match url.scheme() {
+        "az" => {
+            let container = url.host_str().ok_or_else(|| need("container"))?.to_owned();
+            let config = AzureConfig::from_env(container)?;
+            Ok((config, prefix(&segments)?))
+        }
+        "azure" => {
+            let account = url.host_str().ok_or_else(|| need("account"))?.to_owned();
+            let container = segments.first().ok_or_else(|| need("container"))?.clone();
+            let config = match AzureConfig::from_env(container.clone()) {
+                Ok(c) if c.account() == account => c,
+                _ => AzureConfig::new(account, container).with_credentials(credentials_from_env()),
+            };
+            Ok((config, prefix(&segments[1..])?))
+        }
+        "https" | "http" => {
+            let host = url.host_str().ok_or_else(|| need("host"))?;
+            let sas = sas_from(url);
+            let (config, rest) = if is_loopback(url) {
+                let account = segments.first().ok_or_else(|| need("account"))?.clone();
+                let container = segments.get(1).ok_or_else(|| need("container"))?.clone();
+                let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+                let endpoint = format!("{}://{host}{port}/{account}", url.scheme());
+                let credentials = match credentials_from_env() {
+                    AzureCredentials::EntraId if account == EMULATOR_ACCOUNT => {
+                        AzureCredentials::AccessKey(EMULATOR_KEY.to_owned())
+                    }
+                    other => other,
+                };
+                let config = AzureConfig::new(account, container).with_endpoint(endpoint).with_credentials(credentials);
+                (config, &segments[2..])
+            } else {
+                let account = host
+                    .split_once('.')
+                    .filter(|(_, rest)| rest.starts_with("blob."))
+                    .map(|(a, _)| a.to_owned())
+                    .ok_or_else(|| {
+                        Error::invalid_config(format!(
+                            "{} is not an Azure Blob Storage URL (https://ACCOUNT.blob.core.windows.net/CONTAINER)",
+                            redacted(url)
+                        ))
+                    })?;
+                let container = segments.first().ok_or_else(|| need("container"))?.clone();
+                let config = AzureConfig::new(account, container)
+                    .with_endpoint(format!("{}://{host}", url.scheme()))
+                    .with_credentials(credentials_from_env());
+                (config, &segments[1..])
+            };
+            let config = match sas {
+                Some(sas) => config.with_sas_token(sas),
+                None => config,
+            };
+            // Plain http to a remote host is refused here, before any request.
+            config.validate()?;
+            Ok((config, prefix(rest)?))
+        }
+        other => Err(Error::invalid_config(format!("not an Azure URL scheme: {other}://"))),
+    }
+}
+
+/// Decoded path segments; an empty last segment (trailing `/`) is dropped.
+fn segments(url: &Url) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for s in url.path_segments().into_iter().flatten() {
+        let decoded = percent_decode_str(s)
+            .decode_utf8()
+            .map_err(|_| Error::invalid_config(format!("Azure URL {}: path is not UTF-8", redacted(url))))?;
+        out.push(decoded.into_owned());
+    }
+    if out.last().is_some_and(String::is_empty) {
+        out.pop();
+    }
+    Ok(out)
+}
+
+fn prefix(rest: &[String]) -> Result<Option<ObjectPath>> {
+    if rest.is_empty() {
+        return Ok(None);
+    }
+    ObjectPath::parse(rest.join("/")).map(Some)
+}
+
+/// A SAS is a query with a signature.
+fn sas_from(url: &Url) -> Option<String> {
+    let query = url.query()?;
+    url.query_pairs().any(|(k, _)| k == "sig").then(|| query.to_owned())
+}
+
+/// The URL without its query (which may hold a SAS signature), user info or fragment.
+fn redacted(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<(AzureConfig, Option<ObjectPath>)> {
+        parse_url(&Url::parse(s).unwrap())
+    }
+
+    #[test]
+    fn https_with_sas_and_prefix() {
+        let (c, p) =
+            parse("https://acme.blob.core.windows.net/logs/2026/n%C3%A9e%20x?sv=2024&sp=r&sig=SECRETSIG").unwrap();
+        assert_eq!((c.account(), c.container()), ("acme", "logs"));
+        assert_eq!(c.endpoint(), "https://acme.blob.core.windows.net");
+        assert_eq!(p.unwrap().as_str(), "2026/née x");
+        assert_eq!(c.credentials(), &AzureCredentials::SasToken("sv=2024&sp=r&sig=SECRETSIG".into()));
+        assert!(!format!("{c:?}").contains("SECRETSIG"));
+    }
+
+    #[test]
+    fn emulator_urls() {
+        let (c, p) = parse("http://127.0.0.1:10000/devstoreaccount1/logs/").unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:10000/devstoreaccount1");
+        assert_eq!(c.container(), "logs");
+        assert!(p.is_none());
+    }
+
+    #[test]
+    fn refusals_are_clear() {
+        let e = parse("http://acme.blob.core.windows.net/logs").unwrap_err();
+        assert!(e.to_string().contains("loopback"), "{e}");
+        let e = parse("https://example.com/logs?sig=SECRETSIG").unwrap_err();
+        assert!(e.to_string().contains("not an Azure Blob Storage URL"), "{e}");
+        assert!(!e.to_string().contains("SECRETSIG"), "{e}");
+        let e = parse("https://acme.blob.core.windows.net/").unwrap_err();
+        assert!(e.to_string().contains("no container"), "{e}");
+        let e = parse("https://acme.blob.core.windows.net/logs/a//b").unwrap_err();
+        assert_eq!(e.kind(), ferryboat_core::ErrorKind::InvalidPath, "{e}");
+        let e = parse("https://acme.blob.core.windows.net/Bad_Name").unwrap_err();
+        assert!(e.to_string().contains("container name"), "{e}");
+    }
+}

@@ -1,0 +1,181 @@
+//! `PrefixStore`: a view of the part of a store under one key prefix.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
+
+use crate::capabilities::Capabilities;
+use crate::error::{Error, Result};
+use crate::info::StoreInfo;
+use crate::path::ObjectPath;
+use crate::store::{MultipartUpload, ObjectStore};
+use crate::types::{
+    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PendingUpload, PutOptions, PutResult,
+};
+
+/// A store that sees only the keys under `prefix/` of an inner store, with the prefix
+/// removed: `photos/a.jpg` in the view is `backup/photos/a.jpg` in the inner store.
+///
+/// What `s3://bucket/backup` opens. Keys outside the prefix cannot be reached through it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> ferryboat_core::Result<()> {
+/// use std::sync::Arc;
+/// use ferryboat_core::{memory::MemoryStore, prefix::PrefixStore, ObjectStoreExt, ObjectPath};
+/// let inner = Arc::new(MemoryStore::new());
+/// let view = PrefixStore::new(inner.clone(), ObjectPath::parse("backup")?);
+/// view.put(&ObjectPath::parse("a.txt")?, "x".into()).await?;
+/// assert!(inner.exists(&ObjectPath::parse("backup/a.txt")?).await?);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PrefixStore {
+    inner: Arc<dyn ObjectStore>,
+    prefix: ObjectPath,
+    info: StoreInfo,
+}
+
+impl PrefixStore {
+    /// A view of `inner` under `prefix`.
+    pub fn new(inner: Arc<dyn ObjectStore>, prefix: ObjectPath) -> Self {
+        let mut info = inner.info().clone();
+        info.prefix = Some(match &info.prefix {
+            Some(outer) => format!("{outer}/{prefix}"),
+            None => prefix.to_string(),
+        });
+        PrefixStore { inner, prefix, info }
+    }
+
+    /// The prefix this view adds.
+    pub fn prefix(&self) -> &ObjectPath {
+        &self.prefix
+    }
+
+    fn full(&self, path: &ObjectPath) -> Result<ObjectPath> {
+        self.prefix.join(path.as_str())
+    }
+
+    fn strip(prefix: &ObjectPath, path: &ObjectPath) -> Result<ObjectPath> {
+        match path.strip_prefix(prefix) {
+            Some(rest) => ObjectPath::parse(rest),
+            None => Err(Error::generic(
+                "prefix",
+                path.as_str(),
+                format!("inner store returned a key outside the prefix {prefix}"),
+                None,
+            )),
+        }
+    }
+
+    fn strip_meta(prefix: &ObjectPath, mut meta: ObjectMeta) -> Result<ObjectMeta> {
+        meta.path = Self::strip(prefix, &meta.path)?;
+        Ok(meta)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for PrefixStore {
+    fn info(&self) -> &StoreInfo {
+        &self.info
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
+        self.inner.put_opts(&self.full(path)?, data, opts).await
+    }
+
+    async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(&self.full(path)?, opts).await
+    }
+
+    async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
+        let mut result = self.inner.get_opts(&self.full(path)?, opts).await?;
+        result.meta.path = path.clone();
+        Ok(result)
+    }
+
+    async fn head(&self, path: &ObjectPath) -> Result<ObjectMeta> {
+        let mut meta = self.inner.head(&self.full(path)?).await?;
+        meta.path = path.clone();
+        Ok(meta)
+    }
+
+    async fn delete(&self, path: &ObjectPath) -> Result<()> {
+        self.inner.delete(&self.full(path)?).await
+    }
+
+    fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
+        let full = paths.map(move |p| p.and_then(|p| self.full(&p))).boxed();
+        self.inner.delete_stream(full).map(move |r| r.and_then(|p| Self::strip(&self.prefix, &p))).boxed()
+    }
+
+    fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        let inner_opts = (|| {
+            Ok::<_, Error>(ListOptions {
+                prefix: Some(match &opts.prefix {
+                    Some(p) => self.full(p)?,
+                    None => self.prefix.clone(),
+                }),
+                offset: opts.offset.as_ref().map(|o| self.full(o)).transpose()?,
+            })
+        })();
+        match inner_opts {
+            Ok(inner_opts) => {
+                let prefix = self.prefix.clone();
+                self.inner.list_opts(inner_opts).map(move |m| m.and_then(|m| Self::strip_meta(&prefix, m))).boxed()
+            }
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&ObjectPath>) -> Result<ListResult> {
+        let full = match prefix {
+            Some(p) => self.full(p)?,
+            None => self.prefix.clone(),
+        };
+        let result = self.inner.list_with_delimiter(Some(&full)).await?;
+        Ok(ListResult {
+            common_prefixes: result
+                .common_prefixes
+                .iter()
+                .map(|p| Self::strip(&self.prefix, p))
+                .collect::<Result<_>>()?,
+            objects: result.objects.into_iter().map(|m| Self::strip_meta(&self.prefix, m)).collect::<Result<_>>()?,
+        })
+    }
+
+    async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
+        self.inner.copy_opts(&self.full(from)?, &self.full(to)?, opts).await
+    }
+
+    async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
+        self.inner.rename_opts(&self.full(from)?, &self.full(to)?, opts).await
+    }
+
+    async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
+        let full = match prefix {
+            Some(p) => self.full(p)?,
+            None => self.prefix.clone(),
+        };
+        self.inner
+            .list_pending_uploads(Some(&full))
+            .await?
+            .into_iter()
+            .map(|mut u| {
+                u.path = Self::strip(&self.prefix, &u.path)?;
+                Ok(u)
+            })
+            .collect()
+    }
+
+    async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
+        let mut full = upload.clone();
+        full.path = self.full(&upload.path)?;
+        self.inner.abort_pending_upload(&full).await
+    }
+}

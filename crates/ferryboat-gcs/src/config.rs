@@ -1,0 +1,270 @@
+//! `GcsBuilder`: bucket, endpoint and credentials, from code, a `gs://` URL or the environment.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferryboat_core::prefix::PrefixStore;
+use ferryboat_core::{Error, ObjectPath, ObjectStore, Result};
+use url::Url;
+
+use crate::auth::{Credentials, ServiceAccount};
+use crate::http::Client;
+use crate::store::GcsStore;
+
+/// Google's own endpoint.
+pub const DEFAULT_ENDPOINT: &str = "https://storage.googleapis.com";
+
+/// Builds a [`GcsStore`].
+///
+/// Without an explicit endpoint the store talks to Google. With a loopback endpoint (an
+/// emulator) and no explicit credentials it sends no credentials at all, so a test can never
+/// reach for a token server or the metadata server.
+///
+/// ```no_run
+/// # async fn f() -> ferryboat_core::Result<()> {
+/// use ferryboat_gcs::{Credentials, GcsBuilder};
+/// let store = GcsBuilder::new("my-bucket")
+///     .endpoint("http://127.0.0.1:4443")
+///     .credentials(Credentials::Anonymous)
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct GcsBuilder {
+    bucket: String,
+    endpoint: Option<String>,
+    credentials: Option<Credentials>,
+    url_signer: Option<Arc<ServiceAccount>>,
+    check_bucket: bool,
+    read_timeout: Option<Duration>,
+}
+
+/// Time allowed between two reads of an answer unless set otherwise: a server that stops
+/// sending ends in a `Transient` error instead of a hang.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time allowed to open a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl GcsBuilder {
+    /// A builder for `bucket`.
+    pub fn new(bucket: impl Into<String>) -> Self {
+        GcsBuilder {
+            bucket: bucket.into(),
+            endpoint: None,
+            credentials: None,
+            url_signer: None,
+            check_bucket: true,
+            read_timeout: None,
+        }
+    }
+
+    /// Talks to `endpoint` (an emulator, a sovereign GCS partner) instead of Google. Plain
+    /// `http` is accepted only for loopback addresses.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Uses these credentials instead of looking them up.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Signs URLs with this key even when requests authenticate otherwise (for instance
+    /// anonymously against an emulator). A service-account credential signs by default.
+    pub fn url_signer(mut self, key: Arc<ServiceAccount>) -> Self {
+        self.url_signer = Some(key);
+        self
+    }
+
+    /// Whether `build` reads the bucket first (default: yes), which turns a missing bucket
+    /// into `NotFound` at once and fills in its location.
+    pub fn check_bucket(mut self, check: bool) -> Self {
+        self.check_bucket = check;
+        self
+    }
+
+    /// How long a read may wait for the server's next bytes (default
+    /// [`DEFAULT_READ_TIMEOUT`]); a large object may take any time as long as bytes flow.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// Applies `FERRY_GCS_ENDPOINT` or `STORAGE_EMULATOR_HOST` if no endpoint is set.
+    pub fn with_env(mut self) -> Self {
+        if self.endpoint.is_none() {
+            self.endpoint = env_endpoint();
+        }
+        self
+    }
+
+    /// Validates the configuration and makes the store.
+    pub async fn build(self) -> Result<GcsStore> {
+        validate_bucket(&self.bucket)?;
+        let endpoint = match &self.endpoint {
+            Some(e) => validate_endpoint(e)?,
+            None => DEFAULT_ENDPOINT.to_string(),
+        };
+        let credentials = match self.credentials {
+            Some(c) => c,
+            None if is_loopback_endpoint(&endpoint) => Credentials::Anonymous,
+            None => Credentials::from_env().await?,
+        };
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))
+            .build()
+            .map_err(|e| Error::invalid_config(format!("cannot set up the HTTP client: {e}")))?;
+        let signer = self.url_signer.or_else(|| credentials.signer());
+        let client = Client { http, endpoint, bucket: self.bucket, credentials, signer };
+        GcsStore::new(client, self.check_bucket).await
+    }
+}
+
+/// Opens `gs://bucket[/prefix][?endpoint=URL]`.
+///
+/// The endpoint may also come from `FERRY_GCS_ENDPOINT` or `STORAGE_EMULATOR_HOST` (the URL
+/// wins). Credentials come from the environment (see [`Credentials::from_env`]), or none for
+/// a loopback endpoint.
+///
+/// ```no_run
+/// # async fn f() -> ferryboat_core::Result<()> {
+/// let url = url::Url::parse("gs://my-bucket/backups?endpoint=http://127.0.0.1:4443").unwrap();
+/// let store = ferryboat_gcs::open_url(&url).await?;
+/// # Ok(()) }
+/// ```
+pub async fn open_url(url: &Url) -> Result<Arc<dyn ObjectStore>> {
+    let (builder, prefix) = parse_url(url)?;
+    let store: Arc<dyn ObjectStore> = Arc::new(builder.build().await?);
+    Ok(match prefix {
+        Some(prefix) => Arc::new(PrefixStore::new(store, prefix)),
+        None => store,
+    })
+}
+
+/// The builder and key prefix a `gs://` URL describes.
+pub(crate) fn parse_url(url: &Url) -> Result<(GcsBuilder, Option<ObjectPath>)> {
+    if url.scheme() != "gs" {
+        return Err(Error::invalid_config(format!("expected a gs:// URL, got scheme {:?}", url.scheme())));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid_config("gs:// URLs carry no credentials; use the environment instead"));
+    }
+    let bucket = url.host_str().unwrap_or_default();
+    let mut builder = GcsBuilder::new(bucket);
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "endpoint" => builder = builder.endpoint(v.into_owned()),
+            other => {
+                return Err(Error::invalid_config(format!("unknown gs:// URL option {other:?} (known: endpoint)")))
+            }
+        }
+    }
+    let builder = builder.with_env();
+    let raw = url.path().trim_matches('/');
+    let prefix = if raw.is_empty() {
+        None
+    } else {
+        let decoded = percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .map_err(|_| Error::invalid_config("the prefix in the gs:// URL is not valid UTF-8"))?;
+        Some(ObjectPath::parse(decoded.into_owned())?)
+    };
+    Ok((builder, prefix))
+}
+
+fn env_endpoint() -> Option<String> {
+    if let Some(e) = std::env::var("FERRY_GCS_ENDPOINT").ok().filter(|e| !e.is_empty()) {
+        return Some(e);
+    }
+    // Google's SDKs read STORAGE_EMULATOR_HOST as `host:port` or as a URL.
+    let host = std::env::var("STORAGE_EMULATOR_HOST").ok().filter(|e| !e.is_empty())?;
+    Some(if host.contains("://") { host } else { format!("http://{host}") })
+}
+
+/// Bucket names per Google's rules (lower case letters, digits, `-`, `_`, `.`; 3–222 bytes).
+fn validate_bucket(bucket: &str) -> Result<()> {
+    let ok_chars = bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
+    let ok_ends = bucket.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && bucket.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
+    if (3..=222).contains(&bucket.len()) && ok_chars && ok_ends {
+        Ok(())
+    } else {
+        Err(Error::invalid_config(format!(
+            "invalid GCS bucket name {bucket:?}: 3-222 characters of a-z, 0-9, '-', '_', '.', starting and ending with a letter or digit"
+        )))
+    }
+}
+
+/// Checks an endpoint and returns it without a trailing slash.
+fn validate_endpoint(endpoint: &str) -> Result<String> {
+    let url = Url::parse(endpoint).map_err(|e| Error::invalid_config(format!("invalid GCS endpoint: {e}")))?;
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid_config("a GCS endpoint takes no credentials, query or fragment"));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::invalid_config(
+                "plain http is allowed only for loopback endpoints (emulators); use https",
+            ))
+        }
+        other => return Err(Error::invalid_config(format!("GCS endpoint scheme must be https, not {other:?}"))),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+fn is_loopback_endpoint(endpoint: &str) -> bool {
+    Url::parse(endpoint).is_ok_and(|u| is_loopback(&u))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_checked() {
+        assert_eq!(validate_endpoint("http://127.0.0.1:4443/").unwrap(), "http://127.0.0.1:4443");
+        assert!(validate_endpoint("http://[::1]:1").is_ok());
+        assert!(validate_endpoint("http://localhost:1").is_ok());
+        assert!(validate_endpoint("https://storage.example.eu").is_ok());
+        for bad in ["http://10.0.0.1:4443", "http://storage.example.eu", "ftp://x", "https://u:p@x", "nonsense"] {
+            assert!(matches!(validate_endpoint(bad), Err(Error::InvalidConfig { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bucket_names_are_checked() {
+        assert!(validate_bucket("my-bucket.eu_1").is_ok());
+        for bad in ["", "ab", "Upper", "-lead", "trail-", "sp ace", "a/b"] {
+            assert!(matches!(validate_bucket(bad), Err(Error::InvalidConfig { .. })), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn urls_give_bucket_prefix_and_endpoint() {
+        let url = Url::parse("gs://bkt/a/b%20c?endpoint=http://127.0.0.1:9").unwrap();
+        let (b, prefix) = parse_url(&url).unwrap();
+        assert_eq!(b.bucket, "bkt");
+        assert_eq!(b.endpoint.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(prefix.unwrap().as_str(), "a/b c");
+        assert!(parse_url(&Url::parse("gs://bkt/?endpont=x").unwrap()).is_err());
+        assert!(parse_url(&Url::parse("s3://bkt/").unwrap()).is_err());
+        assert!(parse_url(&Url::parse("gs://bkt/a//b").unwrap()).is_err());
+        assert!(parse_url(&Url::parse("gs://u:p@bkt/").unwrap()).is_err());
+    }
+}

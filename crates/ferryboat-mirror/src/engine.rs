@@ -1,0 +1,512 @@
+//! `Mirror`: the run itself — list both sides, compare, copy, then (maybe) delete.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use ferryboat_core::{Error, ObjectMeta, ObjectPath, ObjectStore, Result, StoreInfo};
+use futures::stream::StreamExt;
+use tokio::sync::Semaphore;
+
+use crate::compare::Verdict;
+use crate::filter::Selector;
+use crate::merge::{Entry, Merge};
+use crate::options::MirrorOptions;
+use crate::report::{Failure, MirrorReport, Progress, Rule};
+use crate::transfer::CopyOutcome;
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// A request counter.
+#[derive(Debug, Default)]
+pub(crate) struct Counter(AtomicU64);
+
+impl Counter {
+    pub(crate) fn inc(&self) {
+        self.add(1);
+    }
+    pub(crate) fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Requests and bytes, counted as they happen.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) list_entries: Counter,
+    pub(crate) head: Counter,
+    pub(crate) get: Counter,
+    pub(crate) put: Counter,
+    pub(crate) copy: Counter,
+    pub(crate) delete: Counter,
+    pub(crate) egress: Counter,
+}
+
+/// What every stage of a run shares.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub(crate) src: Arc<dyn ObjectStore>,
+    pub(crate) dst: Arc<dyn ObjectStore>,
+    pub(crate) opts: MirrorOptions,
+    pub(crate) same_store: bool,
+    pub(crate) budget: Semaphore,
+    pub(crate) budget_kib: u32,
+    pub(crate) counters: Arc<Counters>,
+}
+
+impl Ctx {
+    pub(crate) async fn count_head(&self, head: impl Future<Output = Result<ObjectMeta>>) -> Result<ObjectMeta> {
+        self.counters.head.inc();
+        head.await
+    }
+}
+
+/// What the comparison stage decided for one key.
+#[derive(Debug)]
+enum Plan {
+    Filtered,
+    Skip { bytes: u64, rule: Rule },
+    Copy { meta: ObjectMeta, rule: Option<Rule> },
+    Extraneous(ObjectMeta),
+    Failed(Failure),
+}
+
+/// The result of work spawned onto the runtime's workers (so hashing and request signing
+/// for many objects use every core, not only the one driving the pipeline). A panic there
+/// is re-raised here as it would have been inline; a task cancelled by a runtime shutting
+/// down becomes the object's failure.
+fn joined<T>(
+    result: std::result::Result<T, tokio::task::JoinError>,
+    key: String,
+    action: &str,
+    failed: impl FnOnce(Failure) -> T,
+) -> T {
+    match result {
+        Ok(v) => v,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => {
+            failed(Failure { key, action: action.into(), kind: "Cancelled".into(), reason: e.to_string(), attempts: 0 })
+        }
+    }
+}
+
+/// What the copy stage did.
+#[derive(Debug)]
+enum Done {
+    Plan(Plan),
+    Copy { rule: Option<Rule>, outcome: CopyOutcome },
+}
+
+/// A mirror from one store to another. See the crate docs for an example.
+#[derive(Debug)]
+pub struct Mirror {
+    src: Arc<dyn ObjectStore>,
+    dst: Arc<dyn ObjectStore>,
+    opts: MirrorOptions,
+    progress: Arc<Progress>,
+}
+
+/// Whether two stores are one bucket of one provider (where the store's own copy applies).
+fn same_bucket(a: &StoreInfo, b: &StoreInfo) -> bool {
+    a.bucket.is_some() && a.provider == b.provider && a.endpoint == b.endpoint && a.bucket == b.bucket
+}
+
+/// A store named for reports: provider, bucket and region, never credentials.
+fn describe(info: &StoreInfo) -> String {
+    let mut s = info.provider.clone();
+    if let Some(b) = &info.bucket {
+        s.push_str(&format!("/{b}"));
+    }
+    if let Some(r) = &info.region {
+        s.push_str(&format!(" ({r})"));
+    }
+    s
+}
+
+impl Mirror {
+    /// A mirror from `src` to `dst`; nothing happens until [`Mirror::run`].
+    pub fn new(src: Arc<dyn ObjectStore>, dst: Arc<dyn ObjectStore>, opts: MirrorOptions) -> Self {
+        Mirror { src, dst, opts, progress: Arc::default() }
+    }
+
+    /// Live counters to poll while [`Mirror::run`] goes on (for a progress bar).
+    pub fn progress(&self) -> Arc<Progress> {
+        self.progress.clone()
+    }
+
+    /// Runs the mirror.
+    ///
+    /// Only setup problems are errors: invalid options, or a store that cannot be listed at
+    /// all. Everything per object — failed copies, a listing that breaks or goes out of order
+    /// halfway — is in the report, whose [`MirrorReport::in_sync`] says whether the two sides
+    /// match at the end. Nothing is deleted after any failure.
+    pub async fn run(&self) -> Result<MirrorReport> {
+        self.opts.validate()?;
+        let started = Instant::now();
+        let selector = Arc::new(Selector::new(&self.opts.filters, self.opts.shard, SystemTime::now())?);
+        let budget_kib = u32::try_from(self.opts.max_in_flight_bytes / 1024).unwrap_or(u32::MAX);
+        let ctx = Arc::new(Ctx {
+            src: self.src.clone(),
+            dst: self.dst.clone(),
+            opts: self.opts.clone(),
+            same_store: self.opts.server_side_copy
+                && self.dst.capabilities().copy
+                && same_bucket(self.src.info(), self.dst.info()),
+            budget: Semaphore::new(budget_kib as usize),
+            budget_kib,
+            counters: Arc::default(),
+        });
+        let mut report = MirrorReport {
+            source: describe(self.src.info()),
+            destination: describe(self.dst.info()),
+            dry_run: self.opts.dry_run,
+            compare: Some(self.opts.compare),
+            verify: Some(self.opts.verify),
+            shard: self.opts.shard,
+            ..Default::default()
+        };
+        if self.opts.compare == crate::CompareMode::Hash && !self.dst.capabilities().user_metadata {
+            report.warnings.push(
+                "the destination keeps no user metadata: no hash can be recorded, objects are compared by etag or size+mtime"
+                    .into(),
+            );
+        }
+
+        let mut merge = self.merge();
+        merge.start().await?;
+        self.abort_pending(&ctx, &selector, &mut report).await;
+        self.copy_pass(&ctx, &selector, merge, &mut report).await;
+        self.delete_pass(&ctx, &selector, &mut report).await;
+
+        let c = &ctx.counters;
+        report.requests.list_entries = c.list_entries.get();
+        report.requests.head = c.head.get();
+        report.requests.get = c.get.get();
+        report.requests.put = c.put.get();
+        report.requests.copy = c.copy.get();
+        report.requests.delete = c.delete.get();
+        if !self.opts.dry_run {
+            report.egress_bytes = c.egress.get();
+        }
+        report.egress_cost = self.opts.egress_price_per_gb.map(|p| report.egress_bytes as f64 / GIB * p);
+        report.in_sync = report.aborted.is_none()
+            && report.failed == 0
+            && if self.opts.dry_run {
+                report.copied == 0 && (!self.opts.delete || report.extraneous == 0)
+            } else {
+                !self.opts.delete || report.deleted == report.extraneous
+            };
+        report.elapsed_secs = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    /// Both listings under the run's prefix, merged in key order.
+    fn merge(&self) -> Merge {
+        let opts = &self.opts;
+        Merge::new(&self.src, &self.dst, opts.filters.prefix.clone(), opts.list_read_ahead, opts.list_by_level)
+    }
+
+    /// Multipart uploads left by a crashed run are billed and invisible: abort those under
+    /// the prefix that belong to this worker's keys (another shard's are its own business).
+    async fn abort_pending(&self, ctx: &Ctx, selector: &Selector, report: &mut MirrorReport) {
+        if !self.opts.abort_pending_uploads || self.opts.dry_run || !self.dst.capabilities().pending_uploads {
+            return;
+        }
+        let pending = match self.dst.list_pending_uploads(self.opts.filters.prefix.as_ref()).await {
+            Ok(p) => p,
+            Err(e) => {
+                report.warnings.push(format!("could not list unfinished uploads: {e}"));
+                return;
+            }
+        };
+        for upload in pending.iter().filter(|u| selector.key(u.path.as_str())) {
+            ctx.counters.delete.inc();
+            match self.dst.abort_pending_upload(upload).await {
+                Ok(()) => report.aborted_uploads += 1,
+                Err(e) => {
+                    report.warnings.push(format!("could not abort the unfinished upload of {}: {e}", upload.path))
+                }
+            }
+        }
+    }
+
+    async fn copy_pass(&self, ctx: &Arc<Ctx>, selector: &Arc<Selector>, merge: Merge, report: &mut MirrorReport) {
+        let listing_error: Arc<Mutex<Option<Error>>> = Arc::default();
+        let slot = listing_error.clone();
+        let counters = ctx.counters.clone();
+        let (mut listed_src, mut listed_dst) = (0u64, 0u64);
+        let entries = merge.into_stream().scan((), move |_, item| {
+            let out = match item {
+                Ok(entry) => Some(entry),
+                Err(e) => {
+                    if let Ok(mut s) = slot.lock() {
+                        *s = Some(e);
+                    }
+                    None
+                }
+            };
+            futures::future::ready(out)
+        });
+        let plans = entries
+            .map(|entry| {
+                counters.list_entries.add(if matches!(entry, Entry::Both(..)) { 2 } else { 1 });
+                match &entry {
+                    Entry::Source(_) => listed_src += 1,
+                    Entry::Destination(_) => listed_dst += 1,
+                    Entry::Both(..) => {
+                        listed_src += 1;
+                        listed_dst += 1;
+                    }
+                }
+                let (ctx, selector) = (ctx.clone(), selector.clone());
+                let key = match &entry {
+                    Entry::Source(m) | Entry::Destination(m) | Entry::Both(m, _) => m.path.to_string(),
+                };
+                let task = tokio::spawn(async move { plan(&ctx, &selector, entry).await });
+                async move { joined(task.await, key, "compare", Plan::Failed) }
+            })
+            .buffer_unordered(self.opts.checkers);
+        let progress = self.progress.clone();
+        let mut done = plans
+            .map(|plan| {
+                let ctx = ctx.clone();
+                let progress = progress.clone();
+                async move {
+                    progress.checked();
+                    match plan {
+                        Plan::Copy { meta, rule } => {
+                            progress.plan(meta.size);
+                            let outcome = if ctx.opts.dry_run {
+                                CopyOutcome::Copied { bytes: meta.size, server_side: ctx.same_store }
+                            } else {
+                                let key = meta.path.to_string();
+                                let task = tokio::spawn(async move { ctx.copy_with_retry(&meta).await });
+                                joined(task.await, key, "copy", CopyOutcome::Failed)
+                            };
+                            progress.done(if let CopyOutcome::Copied { bytes, .. } = outcome { bytes } else { 0 });
+                            Done::Copy { rule, outcome }
+                        }
+                        other => Done::Plan(other),
+                    }
+                }
+            })
+            .buffer_unordered(self.opts.transfers);
+
+        while let Some(done) = done.next().await {
+            record(report, done, ctx);
+        }
+        drop(done);
+        report.listed_source = listed_src;
+        report.listed_destination = listed_dst;
+        if let Some(e) = listing_error.lock().ok().and_then(|mut s| s.take()) {
+            report.aborted = Some(format!("listing failed: {e}"));
+        }
+        if self.opts.dry_run {
+            // What the copies would cost: a get and a put each (more parts for big objects).
+            report.egress_bytes = report.copied_bytes - if ctx.same_store { report.copied_bytes } else { 0 };
+        }
+    }
+
+    async fn delete_pass(&self, ctx: &Arc<Ctx>, selector: &Arc<Selector>, report: &mut MirrorReport) {
+        if !self.opts.delete || report.extraneous == 0 {
+            return;
+        }
+        if let Some(max) = self.opts.max_delete {
+            if report.extraneous > max {
+                report.aborted = Some(format!(
+                    "{} objects would be deleted, more than the maximum of {max}: nothing deleted",
+                    report.extraneous
+                ));
+                return;
+            }
+        }
+        if self.opts.dry_run {
+            report.deleted = report.extraneous;
+            report.deleted_bytes = report.extraneous_bytes;
+            return;
+        }
+        if report.aborted.is_some() {
+            report.warnings.push("deletes skipped: the run was aborted".into());
+            return;
+        }
+        if report.failed > 0 {
+            report.warnings.push(format!("deletes skipped: {} objects failed", report.failed));
+            return;
+        }
+        // A second merge of both listings finds the same extraneous keys again without
+        // having held them in memory; at most as many as counted are deleted.
+        let mut merge = self.merge();
+        if let Err(e) = merge.start().await {
+            report.aborted = Some(format!("listing for deletes failed: {e}"));
+            return;
+        }
+        let listing_error: Arc<Mutex<Option<Error>>> = Arc::default();
+        let slot = listing_error.clone();
+        let sizes: Arc<Mutex<std::collections::HashMap<ObjectPath, u64>>> = Arc::default();
+        let selector = selector.clone();
+        let seen_sizes = sizes.clone();
+        let src = self.src.clone();
+        let confirm_slot = listing_error.clone();
+        let doomed = merge
+            .into_stream()
+            .scan((), move |_, item| {
+                futures::future::ready(match item {
+                    Ok(e) => Some(e),
+                    Err(e) => {
+                        if let Ok(mut s) = slot.lock() {
+                            *s = Some(e);
+                        }
+                        None
+                    }
+                })
+            })
+            .filter_map(move |entry| {
+                let keep = match entry {
+                    Entry::Destination(m) if selector.key(m.path.as_str()) && selector.object(&m) => {
+                        if let Ok(mut s) = seen_sizes.lock() {
+                            s.insert(m.path.clone(), m.size);
+                        }
+                        Some(Ok(m.path))
+                    }
+                    _ => None,
+                };
+                futures::future::ready(keep)
+            })
+            .take(report.extraneous as usize)
+            .map(move |item| {
+                let src = src.clone();
+                let slot = confirm_slot.clone();
+                async move { confirm_absent(&*src, item, &slot).await }
+            })
+            .buffered(CONFIRM_AHEAD)
+            .take_while(|item| futures::future::ready(item.is_some()))
+            .filter_map(futures::future::ready)
+            .boxed();
+        let mut deleted = self.dst.delete_stream(doomed);
+        while let Some(result) = deleted.next().await {
+            ctx.counters.delete.inc();
+            match result {
+                Ok(path) => {
+                    report.deleted += 1;
+                    let size = sizes.lock().ok().and_then(|mut s| s.remove(&path)).unwrap_or(0);
+                    report.deleted_bytes += size;
+                }
+                Err(e) => report.fail(Failure {
+                    key: e.path().unwrap_or_default().to_string(),
+                    action: "delete".into(),
+                    kind: e.kind().to_string(),
+                    reason: e.to_string(),
+                    attempts: 1,
+                }),
+            }
+        }
+        drop(deleted);
+        if let Some(e) = listing_error.lock().ok().and_then(|mut s| s.take()) {
+            report.aborted = Some(format!("listing for deletes failed: {e}"));
+        }
+    }
+}
+
+/// Source lookups in flight while confirming deletes.
+const CONFIRM_AHEAD: usize = 16;
+
+/// Lets a key through to deletion only if the source says it does not have it. A listing
+/// that silently skips keys (a server that drops a page, or answers the second pass
+/// differently from the first) must not turn into deleting objects the source still holds.
+/// `None` stops the deletes; the reason goes to `slot`.
+async fn confirm_absent(
+    src: &dyn ObjectStore,
+    item: Result<ObjectPath>,
+    slot: &Mutex<Option<Error>>,
+) -> Option<Result<ObjectPath>> {
+    let path = match item {
+        Ok(p) => p,
+        Err(e) => return Some(Err(e)),
+    };
+    let stop = |e: Error| {
+        if let Ok(mut s) = slot.lock() {
+            s.get_or_insert(e);
+        }
+        None
+    };
+    match src.head(&path).await {
+        Err(Error::NotFound { .. }) => Some(Ok(path)),
+        Ok(_) => stop(Error::generic(
+            src.info().provider.clone(),
+            path.as_str(),
+            "the source still has this key, but its listing left it out: deletes stopped",
+            None,
+        )),
+        Err(e) => stop(e),
+    }
+}
+
+async fn plan(ctx: &Ctx, selector: &Selector, entry: Entry) -> Plan {
+    if !selector.key(entry.key().as_str()) {
+        return Plan::Filtered;
+    }
+    match entry {
+        Entry::Source(s) if selector.object(&s) => Plan::Copy { meta: s, rule: None },
+        Entry::Destination(d) if selector.object(&d) => Plan::Extraneous(d),
+        Entry::Both(s, d) if selector.object(&s) => match ctx.compare(&s, &d).await {
+            Ok(Verdict::Same(rule)) => Plan::Skip { bytes: s.size, rule },
+            Ok(Verdict::Changed(rule)) => Plan::Copy { meta: s, rule: Some(rule) },
+            Err(e) => Plan::Failed(Failure {
+                key: s.path.to_string(),
+                action: "compare".into(),
+                kind: e.kind().to_string(),
+                reason: e.to_string(),
+                attempts: 1,
+            }),
+        },
+        _ => Plan::Filtered,
+    }
+}
+
+fn record(report: &mut MirrorReport, done: Done, ctx: &Ctx) {
+    match done {
+        Done::Plan(Plan::Filtered) => report.filtered += 1,
+        Done::Plan(Plan::Skip { bytes, rule }) => {
+            report.rule(rule);
+            report.skipped += 1;
+            report.skipped_bytes += bytes;
+        }
+        Done::Plan(Plan::Extraneous(meta)) => {
+            report.extraneous += 1;
+            report.extraneous_bytes += meta.size;
+        }
+        Done::Plan(Plan::Failed(f)) => report.fail(f),
+        // Copies come back as `Done::Copy`.
+        Done::Plan(Plan::Copy { .. }) => {}
+        Done::Copy { rule, outcome } => {
+            if let Some(rule) = rule {
+                report.rule(rule);
+            }
+            match outcome {
+                CopyOutcome::Copied { bytes, server_side } => {
+                    report.copied += 1;
+                    report.copied_bytes += bytes;
+                    if server_side {
+                        report.server_side_copies += 1;
+                    }
+                    if ctx.opts.dry_run {
+                        let parts =
+                            if bytes > ctx.opts.part_size { bytes.div_ceil(ctx.opts.part_size.max(1)) + 2 } else { 1 };
+                        if server_side {
+                            ctx.counters.copy.inc();
+                        } else {
+                            ctx.counters.get.inc();
+                            ctx.counters.put.add(parts);
+                        }
+                    }
+                }
+                CopyOutcome::Vanished => report.vanished += 1,
+                CopyOutcome::Failed(f) => report.fail(f),
+            }
+        }
+    }
+}

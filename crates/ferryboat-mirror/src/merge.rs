@@ -1,0 +1,171 @@
+//! The diff: two sorted listings merged as streams, with their order checked.
+//!
+//! Each listing is read by its own task into a bounded channel, so listing runs ahead of
+//! (and concurrently with) comparison and copying while memory stays at the channel's size.
+
+use std::cmp::Ordering;
+
+use ferryboat_core::{Error, ListOptions, ObjectMeta, ObjectPath, ObjectStore, Result};
+use futures::stream::{BoxStream, StreamExt};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// One key of the merged listing.
+#[derive(Debug)]
+pub(crate) enum Entry {
+    /// Only the source has it.
+    Source(ObjectMeta),
+    /// Only the destination has it.
+    Destination(ObjectMeta),
+    /// Both have it.
+    Both(ObjectMeta, ObjectMeta),
+}
+
+impl Entry {
+    pub(crate) fn key(&self) -> &ObjectPath {
+        match self {
+            Entry::Source(m) | Entry::Destination(m) | Entry::Both(m, _) => &m.path,
+        }
+    }
+}
+
+/// One side's listing, read ahead by a task, checked for order as it is consumed.
+struct Side {
+    name: &'static str,
+    provider: String,
+    rx: mpsc::Receiver<Result<ObjectMeta>>,
+    task: JoinHandle<()>,
+    last: Option<ObjectPath>,
+    peeked: Option<ObjectMeta>,
+    done: bool,
+}
+
+impl Drop for Side {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Side {
+    fn spawn(
+        name: &'static str,
+        store: &Arc<dyn ObjectStore>,
+        prefix: Option<ObjectPath>,
+        read_ahead: usize,
+        by_level: bool,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(read_ahead.max(1));
+        let opts = ListOptions { prefix, offset: None };
+        let mut listing: BoxStream<'static, Result<ObjectMeta>> =
+            if by_level { ferryboat_core::walk::by_level(store.clone(), opts) } else { store.list_opts(opts) };
+        let task = tokio::spawn(async move {
+            while let Some(item) = listing.next().await {
+                let failed = item.is_err();
+                if tx.send(item).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        Side { name, provider: store.info().provider.clone(), rx, task, last: None, peeked: None, done: false }
+    }
+
+    async fn peek(&mut self) -> Result<Option<&ObjectMeta>> {
+        if self.peeked.is_none() && !self.done {
+            match self.rx.recv().await {
+                None => self.done = true,
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Some(Ok(meta)) => {
+                    if let Some(last) = &self.last {
+                        if meta.path <= *last {
+                            self.done = true;
+                            let what = if meta.path == *last { "repeats" } else { "is out of order after" };
+                            return Err(Error::generic(
+                                self.provider.clone(),
+                                meta.path.as_str(),
+                                format!(
+                                    "the {} listing {what} {last:?}: listings must be in ascending byte order, \
+                                     each key once; refusing to continue (nothing deleted)",
+                                    self.name
+                                ),
+                                None,
+                            ));
+                        }
+                    }
+                    self.last = Some(meta.path.clone());
+                    self.peeked = Some(meta);
+                }
+            }
+        }
+        Ok(self.peeked.as_ref())
+    }
+
+    fn take(&mut self) -> Option<ObjectMeta> {
+        self.peeked.take()
+    }
+}
+
+/// The merged listing of `src` and `dst` under `prefix`, in key order.
+pub(crate) struct Merge {
+    src: Side,
+    dst: Side,
+}
+
+impl Merge {
+    pub(crate) fn new(
+        src: &Arc<dyn ObjectStore>,
+        dst: &Arc<dyn ObjectStore>,
+        prefix: Option<ObjectPath>,
+        read_ahead: usize,
+        by_level: bool,
+    ) -> Self {
+        Merge {
+            src: Side::spawn("source", src, prefix.clone(), read_ahead, by_level),
+            dst: Side::spawn("destination", dst, prefix, read_ahead, by_level),
+        }
+    }
+
+    /// Checks that both listings answer at all (the first entry of each): a store that
+    /// cannot be listed is a setup error, not a per-object failure.
+    pub(crate) async fn start(&mut self) -> Result<()> {
+        self.src.peek().await?;
+        self.dst.peek().await?;
+        Ok(())
+    }
+
+    /// The next key, or `None` at the end of both listings.
+    pub(crate) async fn next(&mut self) -> Result<Option<Entry>> {
+        let order = match (self.src.peek().await?, self.dst.peek().await?) {
+            (None, None) => return Ok(None),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(s), Some(d)) => s.path.cmp(&d.path),
+        };
+        // Both sides were peeked above, so `take` finds what `peek` saw.
+        let entry = match order {
+            Ordering::Less => self.src.take().map(Entry::Source),
+            Ordering::Greater => self.dst.take().map(Entry::Destination),
+            Ordering::Equal => match (self.src.take(), self.dst.take()) {
+                (Some(s), Some(d)) => Some(Entry::Both(s, d)),
+                _ => None,
+            },
+        };
+        Ok(entry)
+    }
+
+    /// The merge as a stream that ends at the first error, which it yields.
+    pub(crate) fn into_stream(self) -> BoxStream<'static, Result<Entry>> {
+        futures::stream::unfold(Some(self), |state| async move {
+            let mut merge = state?;
+            match merge.next().await {
+                Ok(Some(entry)) => Some((Ok(entry), Some(merge))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+        .boxed()
+    }
+}

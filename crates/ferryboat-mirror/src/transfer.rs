@@ -1,0 +1,327 @@
+//! Copying one object: server-side where the store can, otherwise streamed through this
+//! machine with its SHA-256 computed on the way, then verified; retried on failure.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use ferryboat_core::{
+    CopyOptions, Error, GetResult, Metadata, ObjectMeta, ObjectPath, ObjectStoreExt, PutOptions, Result, UploadConfig,
+};
+use futures::stream::{BoxStream, StreamExt};
+use md5::Md5;
+use sha2::{Digest, Sha256};
+
+use crate::compare::{mtime_secs, plain_md5, META_SHA256, META_SOURCE_ETAG, META_SOURCE_MTIME};
+use crate::engine::Ctx;
+use crate::options::VerifyMode;
+use crate::report::Failure;
+use crate::shard::key_hash;
+
+/// How one copy ended.
+#[derive(Debug)]
+pub(crate) enum CopyOutcome {
+    Copied {
+        bytes: u64,
+        server_side: bool,
+    },
+    /// The source object disappeared between listing and reading.
+    Vanished,
+    Failed(Failure),
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn integrity(ctx_provider: &str, path: &ObjectPath, message: String) -> Error {
+    Error::Integrity { provider: ctx_provider.to_string(), path: path.to_string(), message }
+}
+
+/// Whether another attempt may succeed: transient errors, and verification failures (a
+/// body cut short or altered on the way).
+fn worth_retrying(e: &Error) -> bool {
+    e.is_retryable() || matches!(e, Error::Integrity { .. })
+}
+
+impl Ctx {
+    pub(crate) async fn copy_with_retry(&self, meta: &ObjectMeta) -> CopyOutcome {
+        let attempts = self.opts.attempts;
+        let mut attempt = 1;
+        loop {
+            match self.copy_once(meta).await {
+                Ok(outcome) => return outcome,
+                Err(e) if worth_retrying(&e) && attempt < attempts => {
+                    tracing::debug!(key = %meta.path, attempt, error = %e, "retrying copy");
+                    // Exponential backoff with a per-key jitter, so retries do not march in step.
+                    let base = 100u64 << (attempt - 1).min(6);
+                    let jitter = key_hash(meta.path.as_str()).wrapping_add(u64::from(attempt)) % (base / 2 + 1);
+                    tokio::time::sleep(Duration::from_millis(base.min(5_000) + jitter)).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    return CopyOutcome::Failed(Failure {
+                        key: meta.path.to_string(),
+                        action: "copy".into(),
+                        kind: e.kind().to_string(),
+                        reason: e.to_string(),
+                        attempts: attempt,
+                    })
+                }
+            }
+        }
+    }
+
+    async fn copy_once(&self, meta: &ObjectMeta) -> Result<CopyOutcome> {
+        if self.same_store && meta.etag.as_deref().is_some_and(plain_md5) {
+            if let Some(outcome) = self.server_side(meta).await? {
+                return Ok(outcome);
+            }
+        }
+        self.streamed(meta).await
+    }
+
+    /// A server-side copy, accepted only when the destination then holds the source's MD5:
+    /// two views of one bucket under different prefixes look alike from `StoreInfo`, and
+    /// there a copy would go to the wrong key. `None` means "stream it instead".
+    async fn server_side(&self, meta: &ObjectMeta) -> Result<Option<CopyOutcome>> {
+        self.counters.copy.inc();
+        match self.dst.copy_opts(&meta.path, &meta.path, CopyOptions::default()).await {
+            Ok(()) => {}
+            Err(Error::NotFound { .. } | Error::NotSupported { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let written = self.count_head(self.dst.head(&meta.path)).await?;
+        if written.size == meta.size && written.etag == meta.etag {
+            Ok(Some(CopyOutcome::Copied { bytes: meta.size, server_side: true }))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// KiB of the in-flight budget one copy of `size` bytes holds: what the upload can
+    /// buffer at once (all of it where the destination has no multipart upload).
+    fn reservation(&self, size: u64) -> u32 {
+        let window = if self.dst.capabilities().multipart {
+            self.opts.part_size.saturating_mul(self.opts.part_concurrency as u64 + 1)
+        } else {
+            size
+        };
+        let bytes = size.min(window).max(1);
+        (bytes.div_ceil(1024)).min(u64::from(self.budget_kib)) as u32
+    }
+
+    async fn streamed(&self, listed: &ObjectMeta) -> Result<CopyOutcome> {
+        let _budget = self
+            .budget
+            .acquire_many(self.reservation(listed.size))
+            .await
+            .map_err(|_| Error::generic("mirror", listed.path.as_str(), "transfer budget closed", None))?;
+        self.counters.get.inc();
+        let got = match self.src.get(&listed.path).await {
+            Ok(g) => g,
+            Err(Error::NotFound { .. }) => return Ok(CopyOutcome::Vanished),
+            Err(e) => return Err(e),
+        };
+        let size = got.range.end - got.range.start;
+        let mut metadata: Metadata = got
+            .meta
+            .metadata
+            .iter()
+            .filter(|(k, _)| !k.starts_with("ferry-"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if let Some(etag) = got.meta.etag.as_ref().or(listed.etag.as_ref()) {
+            metadata.insert(META_SOURCE_ETAG.into(), etag.clone());
+        }
+        metadata.insert(META_SOURCE_MTIME.into(), mtime_secs(got.meta.last_modified).to_string());
+        let claimed = got.meta.metadata.get(META_SHA256).cloned();
+        let content_type = got.meta.content_type.clone();
+        let path = listed.path.clone();
+
+        let caps = self.dst.capabilities();
+        let sha = if size <= self.opts.part_size || !caps.multipart {
+            // Small enough for one request: hash it first, so its hash is recorded with it.
+            let data = self.read_small(got, size).await?;
+            let digest = hex(&Sha256::digest(&data));
+            if let Some(claimed) = &claimed {
+                if *claimed != digest {
+                    return Err(integrity(
+                        &self.src.info().provider,
+                        &path,
+                        "content does not match its recorded sha256".into(),
+                    ));
+                }
+            }
+            metadata.insert(META_SHA256.into(), digest.clone());
+            let opts = PutOptions { content_type, metadata, ..Default::default() };
+            self.counters.put.inc();
+            let put = self.dst.put_opts(&path, data.clone(), opts).await?;
+            if self.opts.verify == VerifyMode::Size && store_attests(put.etag.as_deref(), &data) {
+                // The store hashed what it received and it is what we sent: a HEAD would
+                // prove less, at the price of one more request per object.
+                return Ok(CopyOutcome::Copied { bytes: size, server_side: false });
+            }
+            digest
+        } else {
+            // Large: streamed through a multipart upload. Its metadata is sent before the
+            // first byte, so only a hash the source already recorded can go with it; the
+            // stream checks that hash (and the length) at its end and fails the upload,
+            // which is then aborted, if either is wrong.
+            if let Some(claimed) = &claimed {
+                metadata.insert(META_SHA256.into(), claimed.clone());
+            }
+            let digest_slot = Arc::new(Mutex::new(None));
+            let body = hashing(
+                got.body,
+                size,
+                claimed,
+                path.clone(),
+                self.src.info().provider.clone(),
+                digest_slot.clone(),
+                self.counters.clone(),
+            );
+            let config = UploadConfig {
+                part_size: self.opts.part_size,
+                concurrency: self.opts.part_concurrency,
+                expected_size: Some(size),
+                part_attempts: 3,
+            };
+            self.counters.put.add(size.div_ceil(self.opts.part_size.max(1)) + 2);
+            let opts = PutOptions { content_type, metadata, ..Default::default() };
+            self.dst.put_stream(&path, body, opts, config).await?;
+            let digest = digest_slot.lock().map(|mut d| d.take()).unwrap_or(None);
+            digest.ok_or_else(|| {
+                integrity("mirror", &path, "upload finished before the body was read to its end".into())
+            })?
+        };
+        self.verify(&path, size, &sha).await?;
+        Ok(CopyOutcome::Copied { bytes: size, server_side: false })
+    }
+
+    async fn read_small(&self, got: GetResult, size: u64) -> Result<Bytes> {
+        let path = got.meta.path.clone();
+        let mut body = got.body;
+        let mut buf = BytesMut::with_capacity(size as usize);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            self.counters.egress.add(chunk.len() as u64);
+            if (buf.len() + chunk.len()) as u64 > size {
+                return Err(integrity(
+                    &self.src.info().provider,
+                    &path,
+                    format!("body is longer than the {size} bytes announced"),
+                ));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if buf.len() as u64 != size {
+            return Err(integrity(
+                &self.src.info().provider,
+                &path,
+                format!("body has {} bytes, expected {size}", buf.len()),
+            ));
+        }
+        Ok(buf.freeze())
+    }
+
+    async fn verify(&self, path: &ObjectPath, size: u64, sha: &str) -> Result<()> {
+        let provider = self.dst.info().provider.clone();
+        match self.opts.verify {
+            VerifyMode::None => Ok(()),
+            VerifyMode::Size => {
+                let head = self.count_head(self.dst.head(path)).await?;
+                if head.size != size {
+                    return Err(integrity(
+                        &provider,
+                        path,
+                        format!("wrote {size} bytes, the store holds {}", head.size),
+                    ));
+                }
+                if let Some(recorded) = head.metadata.get(META_SHA256) {
+                    if recorded != sha {
+                        return Err(integrity(&provider, path, "recorded sha256 differs from what was sent".into()));
+                    }
+                }
+                Ok(())
+            }
+            VerifyMode::Hash => {
+                self.counters.get.inc();
+                let mut body = self.dst.get(path).await?.body;
+                let mut hasher = Sha256::new();
+                let mut n = 0u64;
+                while let Some(chunk) = body.next().await {
+                    let chunk = chunk?;
+                    n += chunk.len() as u64;
+                    hasher.update(&chunk);
+                }
+                if n != size || hex(&hasher.finalize()) != sha {
+                    return Err(integrity(&provider, path, "read-back content differs from what was sent".into()));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Whether a write's answer proves the store holds exactly `data`: single-part writes to S3
+/// and most S3-compatible stores answer with the MD5 of the bytes they received. Any other
+/// etag (multipart, encrypted at rest with a customer key, Azure, GCS) proves nothing here.
+fn store_attests(etag: Option<&str>, data: &[u8]) -> bool {
+    etag.is_some_and(|e| plain_md5(e) && e.eq_ignore_ascii_case(&hex(&Md5::digest(data))))
+}
+
+/// Wraps a body: counts and hashes it, and at its end checks the length and any claimed
+/// hash, failing the stream (and so the upload) on a mismatch.
+fn hashing(
+    body: BoxStream<'static, Result<Bytes>>,
+    size: u64,
+    claimed: Option<String>,
+    path: ObjectPath,
+    provider: String,
+    slot: Arc<Mutex<Option<String>>>,
+    counters: Arc<crate::engine::Counters>,
+) -> BoxStream<'static, Result<Bytes>> {
+    struct State {
+        body: BoxStream<'static, Result<Bytes>>,
+        hasher: Sha256,
+        seen: u64,
+    }
+    let state = State { body, hasher: Sha256::new(), seen: 0 };
+    futures::stream::unfold(Some(state), move |state| {
+        let (claimed, path, provider, slot, counters) =
+            (claimed.clone(), path.clone(), provider.clone(), slot.clone(), counters.clone());
+        async move {
+            let mut st = state?;
+            match st.body.next().await {
+                Some(Ok(chunk)) => {
+                    st.seen += chunk.len() as u64;
+                    counters.egress.add(chunk.len() as u64);
+                    st.hasher.update(&chunk);
+                    Some((Ok(chunk), Some(st)))
+                }
+                Some(Err(e)) => Some((Err(e), None)),
+                None => {
+                    let digest = hex(&st.hasher.finalize());
+                    let problem = if st.seen != size {
+                        Some(format!("body has {} bytes, expected {size}", st.seen))
+                    } else if claimed.as_ref().is_some_and(|c| *c != digest) {
+                        Some("content does not match its recorded sha256".to_string())
+                    } else {
+                        None
+                    };
+                    match problem {
+                        Some(message) => Some((Err(integrity(&provider, &path, message)), None)),
+                        None => {
+                            if let Ok(mut s) = slot.lock() {
+                                *s = Some(digest);
+                            }
+                            None
+                        }
+                    }
+                }
+            }
+        }
+    })
+    .boxed()
+}

@@ -1,0 +1,530 @@
+//! `S3Store`: the `ObjectStore` trait over one bucket of an S3 (or S3-compatible) service.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::{ByteStream, DateTime};
+use aws_sdk_s3::types::StorageClass;
+use bytes::Bytes;
+use ferryboat_core::conditions::check_get;
+use ferryboat_core::{
+    Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, ListOptions, ListResult, Metadata,
+    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PutMode, PutOptions, PutResult, Result,
+    StoreInfo,
+};
+use ferryboat_providers::Quirks;
+use futures::stream::{BoxStream, StreamExt};
+
+use crate::config::S3Config;
+use crate::error::ErrorContext;
+use crate::{client, delete, list, multipart};
+
+/// One bucket of S3 or an S3-compatible service.
+///
+/// Cloning is cheap and shares the SDK client (and so its connection pool).
+///
+/// ```no_run
+/// # async fn demo() -> ferryboat_core::Result<()> {
+/// use ferryboat_core::{ObjectPath, ObjectStoreExt};
+/// use ferryboat_s3::{Credentials, S3Config, S3Store};
+/// let store = S3Store::new(
+///     S3Config::new("my-bucket")
+///         .with_provider("scaleway")
+///         .with_region("fr-par")
+///         .with_credentials(Credentials::new("SCW…", "…")),
+/// )?;
+/// store.put(&ObjectPath::parse("hello.txt")?, "bonjour".into()).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct S3Store {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub client: aws_sdk_s3::Client,
+    pub bucket: String,
+    pub quirks: Quirks,
+    pub caps: Capabilities,
+    pub info: StoreInfo,
+    pub errors: ErrorContext,
+    pub copy_threshold: u64,
+    /// Whether uploads sign their body (see [`crate::config::signs_payload`]).
+    pub sign_payload: bool,
+}
+
+impl fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Store")
+            .field("provider", &self.inner.info.provider)
+            .field("endpoint", &self.inner.errors.endpoint)
+            .field("bucket", &self.inner.bucket)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3Store {
+    /// A store for the configured bucket. No request is made until the store is used.
+    ///
+    /// Fails with `InvalidConfig` for an unknown provider id, an empty bucket name, or a
+    /// plain-HTTP endpoint off the loopback interface without `allow_http`.
+    pub fn new(config: S3Config) -> Result<S3Store> {
+        config.validate()?;
+        let provider = ferryboat_providers::catalogue().get(&config.provider)?;
+        let region = client::resolve_region(&config);
+        let endpoint_shown = match &config.endpoint {
+            Some(e) => e.trim_end_matches('/').to_string(),
+            None if config.path_style => format!("https://s3.{region}.amazonaws.com"),
+            None => format!("https://{}.s3.{region}.amazonaws.com", config.bucket),
+        };
+        // `validate` let plain HTTP off loopback through only with `allow_http`; say so loudly.
+        // The scheme is read from the parsed URL: `HTTP://` is plain HTTP too.
+        if let Some(url) = config.endpoint.as_deref().and_then(|e| url::Url::parse(e).ok()) {
+            if url.scheme() == "http" && !crate::config::is_loopback(&url) {
+                tracing::warn!(endpoint = %url, "S3 endpoint is plain HTTP: traffic is not encrypted");
+            }
+        }
+        let mut info = provider.store_info(Some(&region), Some(&endpoint_shown), &config.bucket);
+        info.endpoint = Some(endpoint_shown.clone());
+        let caps = config.capabilities.clone().unwrap_or_else(|| capabilities(&config.quirks));
+        let errors =
+            ErrorContext { provider: info.provider.clone(), bucket: config.bucket.clone(), endpoint: endpoint_shown };
+        let inner = Inner {
+            client: client::build(&config),
+            sign_payload: crate::config::signs_payload(config.endpoint.as_deref()),
+            copy_threshold: config.multipart_copy_threshold,
+            bucket: config.bucket,
+            quirks: config.quirks,
+            caps,
+            info,
+            errors,
+        };
+        Ok(S3Store { inner: Arc::new(inner) })
+    }
+
+    /// The SDK client, for operations ferry does not wrap (bucket policies, lifecycle, …).
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.inner.client
+    }
+
+    /// The bucket name.
+    pub fn bucket(&self) -> &str {
+        &self.inner.bucket
+    }
+
+    /// A URL anyone can `GET` the object from until `expires_in` has passed (at most 7 days).
+    ///
+    /// The URL is a bearer credential: do not log it.
+    pub async fn presign_get(&self, path: &ObjectPath, expires_in: Duration) -> Result<String> {
+        let config = presigning(expires_in)?;
+        let req = self.inner.client.get_object().bucket(&self.inner.bucket).key(path.as_str());
+        let signed = unlogged(req.presigned(config)).await.map_err(|e| self.inner.presign_error(path, e))?;
+        Ok(signed.uri().to_string())
+    }
+
+    /// A URL anyone can `PUT` the object's bytes to until `expires_in` has passed.
+    pub async fn presign_put(&self, path: &ObjectPath, expires_in: Duration) -> Result<String> {
+        let config = presigning(expires_in)?;
+        let req = self.inner.client.put_object().bucket(&self.inner.bucket).key(path.as_str());
+        let signed = unlogged(req.presigned(config)).await.map_err(|e| self.inner.presign_error(path, e))?;
+        Ok(signed.uri().to_string())
+    }
+}
+
+/// Runs a presigning future with tracing switched off: at TRACE level `aws_sigv4` logs the
+/// canonical request, which for a presigned URL holds the session token of temporary
+/// credentials in its query. Presigning sends no request, so nothing worth logging is lost.
+fn unlogged<F: std::future::Future>(f: F) -> tracing::instrument::WithDispatch<F> {
+    use tracing::instrument::WithSubscriber;
+    f.with_subscriber(tracing::subscriber::NoSubscriber::default())
+}
+
+fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
+    PresigningConfig::expires_in(expires_in)
+        .map_err(|e| Error::invalid_config(format!("presigned URL lifetime {expires_in:?}: {e}")))
+}
+
+/// The `If-Match` to send. `*` only asks that the object exist, which a read checks anyway;
+/// some servers (moto) compare it literally and fail, so it is not sent.
+fn if_match(opts: &GetOptions) -> Option<String> {
+    opts.if_match.clone().filter(|m| m.trim() != "*")
+}
+
+/// Whether a failed suffix-range read may be the server refusing a suffix longer than the
+/// object.
+fn suffix_refused(e: &Error) -> bool {
+    match e {
+        Error::InvalidRange { .. } | Error::NotSupported { .. } => true,
+        Error::Transient { message, .. } => message.contains("(HTTP 500)"),
+        _ => false,
+    }
+}
+
+/// What the quirks allow, as capabilities.
+pub(crate) fn capabilities(q: &Quirks) -> Capabilities {
+    let mut c = Capabilities::default();
+    c.put_if_not_exists = q.put_if_none_match;
+    c.put_if_match = q.put_if_match;
+    c.get_conditions = true;
+    c.versioning = q.versioning;
+    c.copy = q.server_side_copy;
+    // CopyObject has no destination condition: a create-only copy could not be atomic.
+    c.copy_if_not_exists = false;
+    c.multipart = true;
+    c.multipart_min_part_size = q.min_part_size;
+    c.multipart_max_part_size = q.max_part_size;
+    c.multipart_max_parts = q.max_parts;
+    c.pending_uploads = true;
+    c.max_object_size = q.max_object_size;
+    c.batch_delete_max = q.batch_delete_max;
+    c.user_metadata = true;
+    c.content_type = true;
+    c.list_etags = true;
+    c.presign = true;
+    c
+}
+
+/// An etag as the trait shows it: without quotes.
+pub(crate) fn unquote(etag: Option<&str>) -> Option<String> {
+    etag.map(|e| e.trim_matches('"').to_string())
+}
+
+/// An etag as `If-Match` wants it: quoted.
+pub(crate) fn quote(etag: &str) -> String {
+    let bare = etag.trim().trim_start_matches("W/").trim_matches('"');
+    format!("\"{bare}\"")
+}
+
+pub(crate) fn to_system_time(t: Option<&DateTime>) -> SystemTime {
+    t.and_then(|t| SystemTime::try_from(*t).ok()).unwrap_or(UNIX_EPOCH)
+}
+
+fn metadata(map: Option<&HashMap<String, String>>) -> Metadata {
+    map.map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect()).unwrap_or_default()
+}
+
+/// `bytes a-b/total` → `(a..b+1, total)`.
+fn parse_content_range(value: &str) -> Option<(std::ops::Range<u64>, u64)> {
+    let rest = value.trim().strip_prefix("bytes ")?;
+    let (span, total) = rest.split_once('/')?;
+    let (a, b) = span.split_once('-')?;
+    let (a, b, total) = (a.parse::<u64>().ok()?, b.parse::<u64>().ok()?, total.parse::<u64>().ok()?);
+    (a <= b).then_some((a..b + 1, total))
+}
+
+impl Inner {
+    pub(crate) fn provider(&self) -> &str {
+        &self.info.provider
+    }
+
+    fn presign_error(&self, path: &ObjectPath, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::generic(self.provider(), path.as_str(), "cannot presign the request", Some(Box::new(e)))
+    }
+
+    /// Checks a put mode against what the server honours.
+    pub(crate) fn check_mode(&self, mode: &PutMode) -> Result<()> {
+        match mode {
+            PutMode::Overwrite => Ok(()),
+            PutMode::Create if self.quirks.put_if_none_match => Ok(()),
+            PutMode::Create => Err(Error::not_supported(
+                self.provider(),
+                "PutMode::Create: this server ignores If-None-Match on writes, so create-only is not atomic",
+            )),
+            PutMode::Update(v) if !self.quirks.put_if_match => {
+                let _ = v;
+                Err(Error::not_supported(self.provider(), "PutMode::Update: this server ignores If-Match on writes"))
+            }
+            PutMode::Update(v) if v.etag.is_none() => {
+                Err(Error::not_supported(self.provider(), "PutMode::Update by version id (S3 compares etags)"))
+            }
+            PutMode::Update(_) => Ok(()),
+        }
+    }
+
+    /// Turns a failed conditional write's error into the trait's answer for that mode.
+    pub(crate) fn conditional_error(&self, path: &ObjectPath, mode: &PutMode, err: Error) -> Error {
+        match (mode, &err) {
+            (PutMode::Create, Error::Precondition { .. }) => {
+                Error::AlreadyExists { provider: self.provider().into(), path: path.to_string() }
+            }
+            (PutMode::Create, Error::Generic { message, .. }) if message.contains("(HTTP 409)") => {
+                Error::AlreadyExists { provider: self.provider().into(), path: path.to_string() }
+            }
+            (PutMode::Update(_), Error::NotFound { .. }) => Error::Precondition {
+                provider: self.provider().into(),
+                path: path.to_string(),
+                message: "the object to update does not exist".into(),
+            },
+            _ => err,
+        }
+    }
+
+    async fn get_object(
+        &self,
+        path: &ObjectPath,
+        opts: &GetOptions,
+        range: Option<String>,
+    ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput> {
+        self.client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(path.as_str())
+            .set_range(range)
+            .set_if_match(if_match(opts))
+            .set_if_none_match(opts.if_none_match.clone())
+            .set_if_modified_since(opts.if_modified_since.map(DateTime::from))
+            .set_if_unmodified_since(opts.if_unmodified_since.map(DateTime::from))
+            .set_version_id(opts.version.clone())
+            .send()
+            .await
+            .map_err(|e| self.errors.map(path.as_str(), e))
+    }
+
+    async fn head_object(&self, path: &ObjectPath, opts: &GetOptions) -> Result<GetResult> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(path.as_str())
+            .set_if_match(if_match(opts))
+            .set_if_none_match(opts.if_none_match.clone())
+            .set_if_modified_since(opts.if_modified_since.map(DateTime::from))
+            .set_if_unmodified_since(opts.if_unmodified_since.map(DateTime::from))
+            .set_version_id(opts.version.clone())
+            .send()
+            .await
+            .map_err(|e| self.errors.map(path.as_str(), e))?;
+        let meta = ObjectMeta {
+            path: path.clone(),
+            size: out.content_length().unwrap_or(0).max(0) as u64,
+            last_modified: to_system_time(out.last_modified()),
+            etag: unquote(out.e_tag()),
+            version: out.version_id().map(str::to_string),
+            content_type: out.content_type().map(str::to_string),
+            metadata: metadata(out.metadata()),
+        };
+        // The server was asked too, but some (moto) ignore conditions on HEAD; evaluating
+        // them on the metadata it returned gives the same answer everywhere.
+        check_get(self.provider(), &meta, opts)?;
+        Ok(GetResult::from_bytes(meta, 0..0, Bytes::new()))
+    }
+}
+
+#[async_trait]
+impl ObjectStore for S3Store {
+    fn info(&self) -> &StoreInfo {
+        &self.inner.info
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.inner.caps
+    }
+
+    async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
+        let s = &self.inner;
+        s.check_mode(&opts.mode)?;
+        let mut req = s
+            .client
+            .put_object()
+            .bucket(&s.bucket)
+            .key(path.as_str())
+            .content_length(data.len() as i64)
+            .body(ByteStream::from(data))
+            .set_content_type(opts.content_type.clone())
+            .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
+        if !opts.metadata.is_empty() {
+            req = req.set_metadata(Some(opts.metadata.clone().into_iter().collect()));
+        }
+        req = match &opts.mode {
+            PutMode::Overwrite => req,
+            PutMode::Create => req.if_none_match("*"),
+            PutMode::Update(v) => req.set_if_match(v.etag.as_deref().map(quote)),
+        };
+        let sent =
+            if s.sign_payload { req.send().await } else { req.customize().disable_payload_signing().send().await };
+        let out = sent.map_err(|e| s.conditional_error(path, &opts.mode, s.errors.map(path.as_str(), e)))?;
+        Ok(PutResult { etag: unquote(out.e_tag()), version: out.version_id().map(str::to_string) })
+    }
+
+    async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
+        multipart::start(&self.inner, path, opts).await
+    }
+
+    async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
+        let s = &self.inner;
+        if opts.head {
+            return s.head_object(path, &opts).await;
+        }
+        let invalid_range =
+            |message: String| Error::InvalidRange { provider: s.provider().into(), path: path.to_string(), message };
+        // Ranges S3 would silently ignore (serving the whole object) are refused here.
+        match &opts.range {
+            Some(GetRange::Bounded(r)) if r.start >= r.end => {
+                return Err(invalid_range(format!("empty range {}..{}", r.start, r.end)))
+            }
+            Some(GetRange::Suffix(0)) => return Err(invalid_range("empty suffix range".into())),
+            _ => {}
+        }
+        let range_header = opts.range.as_ref().map(GetRange::to_string);
+        let out = match s.get_object(path, &opts, range_header).await {
+            Ok(out) => out,
+            // Some servers fail a suffix longer than the object (s3s-fs answers 500) where
+            // HTTP says to serve the whole object: resolve the range against the size and
+            // ask again with explicit bounds.
+            Err(e) if matches!(opts.range, Some(GetRange::Suffix(_))) && suffix_refused(&e) => {
+                let size = s.head_object(path, &opts).await?.meta.size;
+                let range = opts.range.as_ref().map(|r| r.resolve(size)).transpose().map_err(invalid_range)?;
+                let header = range.map(|r| GetRange::Bounded(r).to_string());
+                s.get_object(path, &opts, header).await?
+            }
+            Err(e) => return Err(e),
+        };
+        let length = out.content_length().unwrap_or(0).max(0) as u64;
+        let (range, size, skip) = match out.content_range().and_then(parse_content_range) {
+            Some((range, total)) => (range, total, None),
+            // The server sent the whole object although a range was asked: serve the range
+            // from it, so every server answers a range the same way.
+            None => match &opts.range {
+                Some(r) => {
+                    let range = r.resolve(length).map_err(invalid_range)?;
+                    (range.clone(), length, Some(range))
+                }
+                None => (0..length, length, None),
+            },
+        };
+        let meta = ObjectMeta {
+            path: path.clone(),
+            size,
+            last_modified: to_system_time(out.last_modified()),
+            etag: unquote(out.e_tag()),
+            version: out.version_id().map(str::to_string),
+            content_type: out.content_type().map(str::to_string),
+            metadata: metadata(out.metadata()),
+        };
+        // As for HEAD: servers that ignore a read condition still get the right answer.
+        check_get(s.provider(), &meta, &opts)?;
+        let body = body_stream(out.body, s.errors.clone(), path.to_string());
+        let body = match skip {
+            Some(r) => slice_stream(body, r),
+            None => body,
+        };
+        Ok(GetResult { meta, range, body })
+    }
+
+    async fn head(&self, path: &ObjectPath) -> Result<ObjectMeta> {
+        Ok(self.inner.head_object(path, &GetOptions::default()).await?.meta)
+    }
+
+    async fn delete(&self, path: &ObjectPath) -> Result<()> {
+        delete::one(&self.inner, path).await
+    }
+
+    fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
+        delete::many(&self.inner, paths)
+    }
+
+    fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        list::objects(Arc::clone(&self.inner), opts)
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&ObjectPath>) -> Result<ListResult> {
+        list::level(&self.inner, prefix).await
+    }
+
+    async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
+        let s = &self.inner;
+        if !s.quirks.server_side_copy {
+            return Err(Error::not_supported(s.provider(), "server-side copy"));
+        }
+        if opts.mode == CopyMode::Create {
+            return Err(Error::not_supported(
+                s.provider(),
+                "create-only copy: S3's CopyObject has no destination condition, so it could not be atomic",
+            ));
+        }
+        multipart::copy(s, from, to, s.copy_threshold).await
+    }
+
+    async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
+        multipart::pending(&self.inner, prefix).await
+    }
+
+    async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
+        multipart::abort(&self.inner, &upload.path, &upload.upload_id).await
+    }
+}
+
+/// The SDK's body as a stream of chunks, as they arrive; a broken body ends with a
+/// retryable error.
+fn body_stream(body: ByteStream, errors: ErrorContext, path: String) -> BoxStream<'static, Result<Bytes>> {
+    futures::stream::try_unfold(body, move |mut body| {
+        let errors = errors.clone();
+        let path = path.clone();
+        async move {
+            match body.try_next().await {
+                Ok(Some(chunk)) => Ok(Some((chunk, body))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(Error::transient(
+                    errors.provider,
+                    path,
+                    format!("reading the body from {} failed", errors.endpoint),
+                    Some(Box::new(e)),
+                )),
+            }
+        }
+    })
+    .boxed()
+}
+
+/// Only the bytes of `range` from a stream of the whole object.
+fn slice_stream(
+    body: BoxStream<'static, Result<Bytes>>,
+    range: std::ops::Range<u64>,
+) -> BoxStream<'static, Result<Bytes>> {
+    let mut pos = 0u64;
+    body.filter_map(move |chunk| {
+        let out = match chunk {
+            Err(e) => Some(Err(e)),
+            Ok(chunk) => {
+                let start = pos;
+                let end = pos + chunk.len() as u64;
+                pos = end;
+                let (a, b) = (range.start.max(start), range.end.min(end));
+                (a < b).then(|| Ok(chunk.slice((a - start) as usize..(b - start) as usize)))
+            }
+        };
+        futures::future::ready(out)
+    })
+    .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range_parses() {
+        assert_eq!(parse_content_range("bytes 2-5/10"), Some((2..6, 10)));
+        assert_eq!(parse_content_range("bytes 5-2/10"), None);
+        assert_eq!(parse_content_range("bytes */10"), None);
+    }
+
+    #[test]
+    fn etags_are_quoted_once() {
+        assert_eq!(quote("abc"), "\"abc\"");
+        assert_eq!(quote("\"abc\""), "\"abc\"");
+        assert_eq!(unquote(Some("\"abc-2\"")).as_deref(), Some("abc-2"));
+    }
+
+    #[tokio::test]
+    async fn a_range_is_cut_from_a_whole_body() {
+        let chunks: Vec<Result<Bytes>> = vec![Ok("abc".into()), Ok("defg".into()), Ok("hi".into())];
+        let body = futures::stream::iter(chunks).boxed();
+        let got: Vec<Bytes> = futures::TryStreamExt::try_collect(slice_stream(body, 2..8)).await.unwrap();
+        assert_eq!(got.concat(), b"cdefgh");
+    }
+}

@@ -1,0 +1,15 @@
+//! # ferryboat-testkit
+//!
+//! - [`suite`]: the conformance suite. One public async function per behaviour; every
+//!   backend (ours or a user's) and every layer runs it from its own tests.
+//! - [`server`]: start a local protocol server on a free 127.0.0.1 port, wait until it
+//!   answers, stop it on drop.
+//! - [`hostile`]: a scriptable HTTP server that misbehaves on purpose (wrong lengths, cut
+//!   bodies, endless redirects, hangs, huge bodies), to point backends at.
+//! - [`emulators`]: find the emulators `scripts/test` started, or skip (fail under
+//!   `FERRY_REQUIRE_EMULATORS=1`).
+
+pub mod emulators;
+pub mod hostile;
+pub mod server;
+pub mod suite;
