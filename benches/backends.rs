@@ -108,7 +108,7 @@ async fn s3() -> Result<Backend, String> {
             .with_credentials(ferryboat::s3::Credentials::new(&emu.access_key, &emu.secret_key)),
     )
     .map_err(|e| e.to_string())?;
-    store.client().create_bucket().bucket(store.bucket()).send().await.map_err(|e| format!("create bucket: {e}"))?;
+    store.create_bucket().await.map_err(|e| format!("create bucket: {e}"))?;
     Ok(Backend { name: "s3 (s3s-fs)", store: Arc::new(store) })
 }
 

@@ -49,7 +49,7 @@ async fn s3_store(endpoint: &str) -> Arc<dyn ObjectStore> {
         .with_operation_timeout(Duration::from_secs(2))
         .with_max_attempts(1);
     let store = S3Store::new(config).expect("S3 store");
-    store.client().create_bucket().bucket("failover").send().await.expect("bucket created");
+    store.create_bucket().await.expect("bucket created");
     Arc::new(store)
 }
 

@@ -27,7 +27,7 @@ pub async fn s3_bucket(emu: &S3Emulator, stem: &str) -> (String, Arc<S3Store>) {
             .with_credentials(Credentials::new(&emu.access_key, &emu.secret_key)),
     )
     .unwrap();
-    store.client().create_bucket().bucket(&name).send().await.expect("bucket created");
+    store.create_bucket().await.expect("bucket created");
     (name, Arc::new(store))
 }
 

@@ -107,8 +107,23 @@ impl S3Store {
     }
 
     /// The SDK client, for operations ferry does not wrap (bucket policies, lifecycle, …).
+    ///
+    /// The one `aws-sdk-s3` type in this crate's API, kept as an escape hatch: it follows
+    /// the SDK's versioning, not ours, so code that needs only a bucket should call
+    /// [`S3Store::create_bucket`] instead.
     pub fn client(&self) -> &aws_sdk_s3::Client {
         &self.inner.client
+    }
+
+    /// Creates the store's bucket (in the configured region). A bucket that already exists
+    /// and is owned by these credentials is not an error.
+    pub async fn create_bucket(&self) -> Result<()> {
+        let bucket = &self.inner.bucket;
+        match self.inner.client.create_bucket().bucket(bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(()),
+            Err(e) => Err(self.inner.errors.map("", e)),
+        }
     }
 
     /// The bucket name.

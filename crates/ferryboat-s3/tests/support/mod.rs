@@ -53,7 +53,7 @@ pub async fn open(emu: &S3Emulator, config: S3Config) -> S3Store {
         caps.pending_uploads = false;
     }
     let store = S3Store::new(config.with_capabilities(caps)).expect("store");
-    store.client().create_bucket().bucket(store.bucket()).send().await.expect("create bucket");
+    store.create_bucket().await.expect("create bucket");
     store
 }
 
