@@ -303,3 +303,71 @@ async fn run_all_reports_every_broken_behaviour() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn range_off_by_one() {
+    catches(Bug::RangeEndInclusive, |s| async move { suite::ranges(&s).await }, "expected range 0..1, got 0..2").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn suffix_read_as_offset() {
+    catches(
+        Bug::SuffixAsOffset,
+        |s| async move { suite::ranges(&s).await },
+        "Suffix(1): expected range 999..1000, got 1..1000",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_of_a_missing_key_fails() {
+    catches(Bug::DeleteMissingFails, |s| async move { suite::head_and_missing(&s).await }, "delete of the missing key")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn not_found_without_the_key() {
+    catches(
+        Bug::NotFoundWithoutKey,
+        |s| async move { suite::head_and_missing(&s).await },
+        "expected the error to name the key",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metadata_dropped() {
+    catches(Bug::MetadataDropped, |s| async move { suite::metadata(&s).await }, "expected user metadata").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_conditions_ignored() {
+    catches(
+        Bug::GetConditionsIgnored,
+        |s| async move { suite::conditional_get(&s).await },
+        "expected Precondition, got success",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn copy_that_does_not_replace() {
+    catches(Bug::CopyKeepsDestination, |s| async move { suite::copy(&s).await }, "copy over an existing destination")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_capability_is_not_run_never_passed() {
+    let mut caps = MemoryStore::new().capabilities().clone();
+    caps.multipart = false;
+    caps.copy = false;
+    let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new().with_capabilities(caps));
+    for outcome in
+        [suite::copy(&store).await, suite::multipart(&store).await, suite::put_stream_multipart(&store).await]
+    {
+        assert!(
+            matches!(&outcome, Outcome::NotRun(reason) if !reason.is_empty()),
+            "expected NotRun with a reason, got {outcome:?}"
+        );
+    }
+}
