@@ -46,6 +46,9 @@ pub struct Capabilities {
     pub multipart_max_part_size: u64,
     /// Most parts in one upload.
     pub multipart_max_parts: u32,
+    /// Every part but the last must have the same size (Cloudflare R2): part sizes never
+    /// grow within an upload, so a stream of unknown length is capped at part size × part cap.
+    pub multipart_uniform_parts: bool,
     /// Unfinished multipart uploads can be listed and aborted after a crash.
     pub pending_uploads: bool,
     /// Largest object the store accepts.
@@ -77,6 +80,7 @@ impl Default for Capabilities {
             multipart_min_part_size: 5 * MIB,
             multipart_max_part_size: 5 * GIB,
             multipart_max_parts: 10_000,
+            multipart_uniform_parts: false,
             pending_uploads: false,
             max_object_size: 5 * TIB,
             batch_delete_max: 1,

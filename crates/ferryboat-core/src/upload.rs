@@ -42,8 +42,10 @@ impl Default for UploadConfig {
 /// With a known total size every part has one size, the smallest multiple of 1 MiB at or above
 /// the preferred size that fits the store's part cap. With an unknown size, parts grow
 /// geometrically in equal-count groups so that small streams use small parts (and little
-/// memory) while 95 % of the largest object the store accepts still fits in its part cap;
-/// give the size when you know it.
+/// memory) while 95 % of the largest object the store accepts still fits in its part cap,
+/// except on a store that needs equal parts ([`Capabilities::multipart_uniform_parts`]),
+/// where an unknown size is capped at the preferred size × the part cap. Give the size when
+/// you know it (the mirror always does).
 ///
 /// ```
 /// use ferryboat_core::{Capabilities, upload::PartSizer};
@@ -84,6 +86,10 @@ impl PartSizer {
                 )));
             }
             return Ok(PartSizer { base: size, max_part, max_parts, group: None });
+        }
+        if caps.multipart_uniform_parts {
+            // Growing parts would be refused; the cap is what equal parts can hold.
+            return Ok(PartSizer { base, max_part, max_parts, group: None });
         }
         // Unknown size: parts double in equal-count groups. Halve the group length (then
         // raise the first part) until the schedule holds 95 % of the largest object the store
@@ -258,6 +264,23 @@ mod tests {
         }
         let s3 = PartSizer::new(&caps(10_000, 5 * MIB), 8 * MIB, None).unwrap();
         assert!(s3.capacity() >= 5 * TIB);
+    }
+
+    #[test]
+    fn uniform_parts_never_grow() {
+        let mut c = caps(10_000, 5 * MIB);
+        c.multipart_uniform_parts = true;
+        let s = PartSizer::new(&c, 8 * MIB, None).unwrap();
+        assert!((1..=10_000).all(|n| s.part_size(n) == 8 * MIB), "every part 8 MiB");
+        assert_eq!(s.capacity(), 80_000 * MIB);
+        // Without the flag, the same store grows its parts to reach 5 TiB.
+        c.multipart_uniform_parts = false;
+        let grown = PartSizer::new(&c, 8 * MIB, None).unwrap();
+        assert!(grown.part_size(10_000) > 8 * MIB);
+        // A known size still picks one size that fits.
+        c.multipart_uniform_parts = true;
+        let known = PartSizer::new(&c, 8 * MIB, Some(200 << 30)).unwrap();
+        assert!(known.part_size(1) == known.part_size(9_999) && known.capacity() >= 200 << 30);
     }
 
     #[test]

@@ -109,7 +109,6 @@ fn quirk_summary(q: &Quirks) -> String {
         delete_needs_content_md5: false,
         put_if_none_match: true,
         put_if_match: true,
-        multipart_etag_is_md5: true,
         versioning: true,
         ..Quirks::default()
     };
@@ -151,9 +150,6 @@ fn quirk_summary(q: &Quirks) -> String {
         (false, true) => out.push("conditional CAS only".into()),
         (false, false) => {}
     }
-    if !q.multipart_etag_is_md5 {
-        out.push("opaque multipart ETags".into());
-    }
     if q.versioning {
         out.push("versioning".into());
     }
@@ -191,6 +187,5 @@ mod tests {
         let s = quirk_summary(&scw);
         assert!(s.contains("max 1000 parts"), "{s}");
         assert!(s.contains("checksums only when required"), "{s}");
-        assert!(s.contains("opaque multipart ETags"), "{s}");
     }
 }

@@ -62,8 +62,6 @@ pub struct Quirks {
     pub put_if_none_match: bool,
     /// `If-Match: <etag>` on PutObject is honoured (compare-and-swap).
     pub put_if_match: bool,
-    /// A multipart object's ETag is `md5(part md5s)-N` (false: opaque).
-    pub multipart_etag_is_md5: bool,
     /// Object versioning can be enabled.
     pub versioning: bool,
     /// Every part but the last must have the same size, and the last may not be larger
@@ -90,7 +88,6 @@ impl Default for Quirks {
             server_side_copy: true,
             put_if_none_match: false,
             put_if_match: false,
-            multipart_etag_is_md5: false,
             versioning: false,
             uniform_part_size: false,
         }

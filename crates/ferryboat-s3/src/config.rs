@@ -271,7 +271,6 @@ pub fn aws_quirks() -> Quirks {
         delete_needs_content_md5: false,
         put_if_none_match: true,
         put_if_match: true,
-        multipart_etag_is_md5: true,
         versioning: true,
         ..Quirks::default()
     }

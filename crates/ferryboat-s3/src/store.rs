@@ -193,6 +193,7 @@ pub(crate) fn capabilities(q: &Quirks) -> Capabilities {
     c.multipart_min_part_size = q.min_part_size;
     c.multipart_max_part_size = q.max_part_size;
     c.multipart_max_parts = q.max_parts;
+    c.multipart_uniform_parts = q.uniform_part_size;
     c.pending_uploads = true;
     c.max_object_size = q.max_object_size;
     c.batch_delete_max = q.batch_delete_max;
@@ -519,6 +520,14 @@ fn slice_stream(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn equal_part_quirk_is_a_capability() {
+        let r2 = &ferryboat_providers::catalogue().get("r2").expect("r2 profile").quirks;
+        assert!(super::capabilities(r2).multipart_uniform_parts, "R2 needs equal parts");
+        let aws = crate::config::aws_quirks();
+        assert!(!super::capabilities(&aws).multipart_uniform_parts);
+    }
+
     use super::*;
 
     #[test]
