@@ -21,22 +21,22 @@
 //! and for what Azure does differently from S3.
 #![warn(missing_docs)]
 
+mod client;
 mod config;
-mod errors;
+mod error;
 mod limits;
 mod metadata;
 mod multipart;
-mod rest;
-mod sas;
+mod presign;
 mod store;
-mod urls;
+mod url;
 
 pub use config::{
     AzureConfig, AzureCredentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_READ_TIMEOUT,
     DEFAULT_RETRY_TIMEOUT, EMULATOR_ACCOUNT, EMULATOR_KEY,
 };
 #[doc(hidden)]
-pub use errors::parse_error_document;
+pub use error::parse_error_document;
 pub use limits::{MAX_DOCUMENT, MAX_ERROR_BODY};
 pub use store::AzureStore;
-pub use urls::{open_url, parse_url};
+pub use url::{open_url, parse_url};

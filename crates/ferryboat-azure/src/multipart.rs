@@ -14,9 +14,9 @@ use http::Method;
 use object_store::multipart::MultipartStore as _;
 use object_store::path::Path;
 
-use crate::errors::PROVIDER;
+use crate::client::content_type_xml;
+use crate::error::PROVIDER;
 use crate::metadata;
-use crate::rest::content_type_xml;
 use crate::store::{os_path, quoted, update_missing_is_precondition, AzureStore};
 
 /// An upload of block blob `path`. Blocks are staged against the blob name; nothing is

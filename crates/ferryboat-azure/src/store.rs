@@ -20,7 +20,7 @@ use object_store::{Attribute, Attributes, BackoffConfig, ObjectStore as _, Objec
 use url::Url;
 
 use crate::config::{AzureConfig, AzureCredentials};
-use crate::errors::{self, PROVIDER};
+use crate::error::{self, PROVIDER};
 use crate::limits::LimitedConnector;
 use crate::metadata;
 use crate::multipart::BlockUpload;
@@ -137,7 +137,8 @@ impl AzureStore {
         }
         if let AzureCredentials::AccessKey(key) = &self.inner.config.credentials {
             let config = &self.inner.config;
-            let query = crate::sas::service_sas(&config.account, key, &config.container, path, &method, expires_in)?;
+            let query =
+                crate::presign::service_sas(&config.account, key, &config.container, path, &method, expires_in)?;
             let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
             return self.blob_url(path, &pairs);
         }
@@ -155,7 +156,7 @@ impl AzureStore {
     }
 
     pub(crate) fn err(&self, e: object_store::Error, path: &str) -> Error {
-        errors::map(e, &self.inner.config.container, path)
+        error::map(e, &self.inner.config.container, path)
     }
 }
 
@@ -479,7 +480,7 @@ impl AzureStore {
             stream::empty().boxed()
         } else {
             let expected = range.end - range.start;
-            exact_length(r.into_stream().map_err(move |e| errors::map(e, &container, &key)).boxed(), expected, path)
+            exact_length(r.into_stream().map_err(move |e| error::map(e, &container, &key)).boxed(), expected, path)
         };
         Ok(GetResult { meta, range, body })
     }

@@ -9,7 +9,7 @@ use ferryboat_core::{Error, ObjectPath, ObjectStore, Result};
 use url::Url;
 
 use crate::auth::{Credentials, ServiceAccount};
-use crate::http::Client;
+use crate::client::Client;
 use crate::store::GcsStore;
 
 /// Google's own endpoint.

@@ -25,17 +25,17 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod client;
 mod config;
-mod http;
 mod list;
 mod model;
 mod multipart;
-mod signed;
+mod presign;
 mod store;
 
 pub use auth::{Credentials, ServiceAccount};
 pub use config::{open_url, GcsBuilder, DEFAULT_ENDPOINT, DEFAULT_READ_TIMEOUT};
-pub use signed::SignedMethod;
+pub use presign::SignedMethod;
 
 #[doc(hidden)]
 pub use list::{parse_list_page, ParsedPage};

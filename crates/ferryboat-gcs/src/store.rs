@@ -15,7 +15,7 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::{header, Method, StatusCode};
 use serde_json::json;
 
-use crate::http::{read_document, read_error_body, status_error, transport_error, Client, OnPrecondition};
+use crate::client::{read_document, read_error_body, status_error, transport_error, Client, OnPrecondition};
 use crate::model::{parse_json, BucketResource, ObjectResource, RewriteResponse};
 use crate::{list, multipart, PROVIDER};
 
@@ -339,8 +339,11 @@ impl ObjectStore for GcsStore {
         };
         let write = WriteCondition { if_generation_match: cond, on412: OnPrecondition::AlreadyExists };
         self.precheck(to.as_str(), &write).await?;
-        let suffix =
-            format!("/rewriteTo/b/{}/o/{}", crate::http::encode(&self.client.bucket), crate::http::encode(to.as_str()));
+        let suffix = format!(
+            "/rewriteTo/b/{}/o/{}",
+            crate::client::encode(&self.client.bucket),
+            crate::client::encode(to.as_str())
+        );
         let url = self.client.object_url(from.as_str(), &suffix);
         let mut token: Option<String> = None;
         // Large or cross-location copies come back unfinished with a token to continue.

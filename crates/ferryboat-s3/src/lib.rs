@@ -26,9 +26,9 @@ mod error;
 mod limits;
 mod list;
 mod multipart;
-mod open;
 mod store;
+mod url;
 
 pub use config::{aws_quirks, Credentials, S3Config};
-pub use open::{env_prefix, open_url};
 pub use store::S3Store;
+pub use url::{env_prefix, open_url};

@@ -13,7 +13,7 @@ use object_store::client::{HttpRequest, HttpRequestBody};
 use url::Url;
 
 use crate::config::AzureCredentials;
-use crate::errors::{self, PROVIDER};
+use crate::error::{self, PROVIDER};
 use crate::store::AzureStore;
 
 /// The service version `object_store` speaks; requests of ours use the same.
@@ -98,7 +98,7 @@ impl AzureStore {
             .http
             .execute(request)
             .await
-            .map_err(|e| Error::transient(PROVIDER, subject, errors::transport(e.kind()), None))?;
+            .map_err(|e| Error::transient(PROVIDER, subject, error::transport(e.kind()), None))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if (200..300).contains(&status) {
@@ -112,7 +112,7 @@ impl AzureStore {
             // HEAD answers carry the code in a header only.
             body = format!("<Code>{code}</Code>{body}");
         }
-        Err(errors::from_status(status, &body, container, subject))
+        Err(error::from_status(status, &body, container, subject))
     }
 
     /// Creates the container. `AlreadyExists` if it is there already.

@@ -11,7 +11,7 @@ use chrono::{SecondsFormat, Utc};
 use ferryboat_core::{Error, ObjectPath, Result};
 use hmac::{KeyInit, Mac};
 
-use crate::errors::PROVIDER;
+use crate::error::PROVIDER;
 
 /// The SAS version signed; the string to sign below is this version's layout.
 const SAS_VERSION: &str = "2023-11-03";
