@@ -2,19 +2,25 @@
 //!
 //! ```text
 //! header (96 bytes)
-//!   magic "FERRYE01" | chunk size u32 LE | nonce prefix [8] | key id [16]
+//!   magic "FERRYE02" | chunk size u32 LE | nonce prefix [8] | key id [16]
 //!   | wrap nonce [12] | wrapped data key [32 + 16 tag]
+//!   the data key is wrapped with aad = header[..36] (so the wrap names its key)
+//! content aad = header[..20] || object key (UTF-8, as the encrypting store sees it)
 //! chunk i (chunk size + 16 bytes; the last may be shorter)
-//!   ChaCha20-Poly1305(data key, nonce = prefix || i as u32 BE, aad = header[..36])
+//!   ChaCha20-Poly1305(data key, nonce = prefix || i as u32 BE, aad = content aad)
 //! trailer (24 bytes)
-//!   ChaCha20-Poly1305(data key, nonce = prefix || 0xFFFFFFFF, aad = header[..36] || "final",
+//!   ChaCha20-Poly1305(data key, nonce = prefix || 0xFFFFFFFF, aad = content aad || "final",
 //!                     plaintext = total plaintext length u64 LE)
 //! ```
 //!
 //! The chunk index in the nonce makes reordering or moving chunks fail authentication; the
-//! trailer makes truncation at a chunk boundary fail; the header's first 36 bytes are bound
-//! to the wrapped key and every chunk. Sizes are invertible, so listings can report
-//! plaintext sizes from ciphertext sizes without reading anything.
+//! trailer makes truncation at a chunk boundary fail; the object key in the content aad makes
+//! an object moved or swapped to another key fail. The key id is outside the content aad, so
+//! rotating the user's key rewrites only the header (a new wrap), never a chunk. Sizes are
+//! invertible, so listings can report plaintext sizes from ciphertext sizes without reading.
+//!
+//! Objects written by version 1 (`FERRYE01`: chunks bound to header[..36], no object key)
+//! are still read; they cannot be rotated, since their chunks are bound to the old key id.
 
 use std::ops::Range;
 
@@ -25,10 +31,14 @@ pub const TRAILER_LEN: u64 = 24;
 /// Authentication tag bytes per sealed chunk.
 pub const TAG_LEN: u64 = 16;
 /// The format's magic bytes.
-pub const MAGIC: &[u8; 8] = b"FERRYE01";
-/// Bytes of the header that are authenticated with every chunk (magic, chunk size, nonce
-/// prefix, key id).
+pub const MAGIC: &[u8; 8] = b"FERRYE02";
+/// The first format's magic bytes: read, never written.
+pub const MAGIC_V1: &[u8; 8] = b"FERRYE01";
+/// Bytes of the header the key wrap authenticates (magic, chunk size, nonce prefix, key id).
 pub const BOUND_LEN: usize = 36;
+/// Bytes of the header every chunk authenticates, with the object key (magic, chunk size,
+/// nonce prefix).
+pub const CONTENT_BOUND_LEN: usize = 20;
 /// Chunk index reserved for the trailer's nonce.
 pub const TRAILER_INDEX: u32 = u32::MAX;
 
@@ -37,6 +47,8 @@ pub const TRAILER_INDEX: u32 = u32::MAX;
 pub struct Header {
     /// Plaintext bytes per chunk.
     pub chunk_size: u32,
+    /// Format version: 1 or 2.
+    pub version: u8,
     /// Per-object random nonce prefix.
     pub nonce_prefix: [u8; 8],
     /// Which key wrapped the data key.
@@ -57,7 +69,7 @@ impl Header {
     /// Serialises the header.
     pub fn to_bytes(&self) -> [u8; HEADER_LEN as usize] {
         let mut out = [0u8; HEADER_LEN as usize];
-        out[..8].copy_from_slice(MAGIC);
+        out[..8].copy_from_slice(if self.version == 1 { MAGIC_V1 } else { MAGIC });
         out[8..12].copy_from_slice(&self.chunk_size.to_le_bytes());
         out[12..20].copy_from_slice(&self.nonce_prefix);
         out[20..36].copy_from_slice(&self.key_id);
@@ -71,15 +83,23 @@ impl Header {
         if bytes.len() < HEADER_LEN as usize {
             return Err(format!("header is {} bytes, expected {HEADER_LEN}", bytes.len()));
         }
-        if &bytes[..8] != MAGIC {
-            return Err("not a ferry-encrypted object (bad magic)".to_string());
-        }
+        let version = match &bytes[..8] {
+            m if m == MAGIC => 2,
+            m if m == MAGIC_V1 => 1,
+            _ => return Err("not a ferry-encrypted object (bad magic)".to_string()),
+        };
         let chunk_size = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
         if chunk_size == 0 {
             return Err("chunk size 0".to_string());
         }
-        let mut h =
-            Header { chunk_size, nonce_prefix: [0; 8], key_id: [0; 16], wrap_nonce: [0; 12], wrapped_key: [0; 48] };
+        let mut h = Header {
+            version,
+            chunk_size,
+            nonce_prefix: [0; 8],
+            key_id: [0; 16],
+            wrap_nonce: [0; 12],
+            wrapped_key: [0; 48],
+        };
         h.nonce_prefix.copy_from_slice(&bytes[12..20]);
         h.key_id.copy_from_slice(&bytes[20..36]);
         h.wrap_nonce.copy_from_slice(&bytes[36..48]);
@@ -87,11 +107,22 @@ impl Header {
         Ok(h)
     }
 
-    /// The authenticated-data prefix shared by the key wrap, every chunk and the trailer.
+    /// The authenticated data of the key wrap.
     pub fn bound(&self) -> [u8; BOUND_LEN] {
         let mut out = [0u8; BOUND_LEN];
         out.copy_from_slice(&self.to_bytes()[..BOUND_LEN]);
         out
+    }
+
+    /// The authenticated data of every chunk of the object at `path` (the trailer adds
+    /// `"final"`).
+    pub fn content_aad(&self, path: &str) -> Vec<u8> {
+        if self.version == 1 {
+            return self.bound().to_vec();
+        }
+        let mut aad = self.to_bytes()[..CONTENT_BOUND_LEN].to_vec();
+        aad.extend_from_slice(path.as_bytes());
+        aad
     }
 
     /// The nonce of chunk `index`.
@@ -183,8 +214,14 @@ mod tests {
 
     #[test]
     fn headers_round_trip_and_reject_garbage() {
-        let h =
-            Header { chunk_size: 7, nonce_prefix: [1; 8], key_id: [2; 16], wrap_nonce: [3; 12], wrapped_key: [4; 48] };
+        let h = Header {
+            version: 2,
+            chunk_size: 7,
+            nonce_prefix: [1; 8],
+            key_id: [2; 16],
+            wrap_nonce: [3; 12],
+            wrapped_key: [4; 48],
+        };
         assert_eq!(Header::parse(&h.to_bytes()).unwrap(), h);
         assert!(Header::parse(b"short").unwrap_err().contains("96"));
         let mut bad = h.to_bytes();

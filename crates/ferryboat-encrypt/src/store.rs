@@ -6,15 +6,16 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use ferryboat_core::{
-    Capabilities, CopyOptions, Error, GetOptions, GetRange, GetResult, ListOptions, ListResult, MultipartUpload,
-    ObjectMeta, ObjectPath, ObjectStore, PartInfo, PendingUpload, PutOptions, PutResult, Result, StoreInfo,
+    Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, ListOptions, ListResult,
+    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, ObjectStoreExt, PartInfo, PendingUpload, PutMode, PutOptions,
+    PutResult, Result, StoreInfo, UpdateVersion, UploadConfig,
 };
 use futures::stream::{BoxStream, StreamExt};
 
 use crate::decrypt::Decrypt;
-use crate::format::{Layout, HEADER_LEN};
+use crate::format::{Layout, HEADER_LEN, TRAILER_LEN};
 use crate::keys::KeyProvider;
-use crate::seal::Sealer;
+use crate::seal::{rewrap, Sealer};
 
 const MIB: u64 = 1024 * 1024;
 /// Token of a part kept back until the upload completes.
@@ -45,8 +46,12 @@ impl Default for EncryptConfig {
 /// object is an [`Error::Integrity`], never garbage. Content type and user metadata are
 /// **not** encrypted.
 ///
-/// Server-side copy and rename copy ciphertext as is; the mirror can copy encrypted objects
-/// between two raw stores (use [`EncryptedStore::inner`]) without ever holding the key.
+/// Each object's chunks are bound to its key, so ciphertext moved or swapped to another key
+/// by the provider fails to open. For the same reason a copy or rename within the store
+/// re-encrypts through this machine (download and upload); a mirror of the raw stores (use
+/// [`EncryptedStore::inner`]) copies ciphertext under the same keys without ever holding
+/// the key. Rotating the user's key rewrites only each object's header
+/// ([`EncryptedStore::rotate`]).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ferryboat_core::Result<()> {
@@ -66,6 +71,8 @@ impl Default for EncryptConfig {
 pub struct EncryptedStore {
     inner: Arc<dyn ObjectStore>,
     keys: Arc<dyn KeyProvider>,
+    /// Keys that may have wrapped older objects: read with, never written with.
+    previous: Vec<Arc<dyn KeyProvider>>,
     config: EncryptConfig,
     info: StoreInfo,
     caps: Capabilities,
@@ -101,7 +108,63 @@ impl EncryptedStore {
         caps.multipart_max_parts = caps.multipart_max_parts.saturating_sub(1).max(1);
         caps.max_object_size = caps.max_object_size.min(config.part_size * caps.multipart_max_parts as u64);
         caps.presign = false;
-        Ok(EncryptedStore { inner, keys, config, info, caps })
+        // A copy re-encrypts for the new key: never a cheap rename.
+        caps.rename = false;
+        caps.copy_if_not_exists = caps.put_if_not_exists;
+        Ok(EncryptedStore { inner, keys, previous: Vec::new(), config, info, caps })
+    }
+
+    /// Also reads objects whose data keys were wrapped by `previous` keys (after a key
+    /// rotation); new objects are always wrapped by the current key.
+    pub fn with_previous_keys(mut self, previous: Vec<Arc<dyn KeyProvider>>) -> Self {
+        self.previous = previous;
+        self
+    }
+
+    fn key_chain(&self) -> Vec<&dyn KeyProvider> {
+        std::iter::once(self.keys.as_ref()).chain(self.previous.iter().map(|k| k.as_ref())).collect()
+    }
+
+    /// Re-wraps the data key of the object at `path` with the current key, if a previous key
+    /// wrapped it. Only the 96-byte header changes: chunks and trailer are copied as they are,
+    /// never decrypted. The rewrite is conditional on the object not changing meanwhile
+    /// (where the store below honours `PutMode::Update`). Returns whether it rewrote.
+    pub async fn rotate(&self, path: &ObjectPath) -> Result<bool> {
+        let first = self
+            .inner
+            .get_opts(path, GetOptions { range: Some(GetRange::Bounded(0..HEADER_LEN)), ..Default::default() })
+            .await?;
+        let etag = first.meta.etag.clone();
+        let size = first.meta.size;
+        let mut body = first.body;
+        let mut buf = BytesMut::new();
+        if !read_exact(&mut body, &mut buf, HEADER_LEN as usize).await? {
+            return Err(self.integrity(path, "object ends inside its encryption header"));
+        }
+        let Some(header) = rewrap(&buf[..HEADER_LEN as usize], &self.key_chain(), self.keys.as_ref(), path.as_str())?
+        else {
+            return Ok(false);
+        };
+        let rest_opts = GetOptions {
+            range: Some(GetRange::Bounded(HEADER_LEN..size)),
+            if_match: etag.clone(),
+            ..Default::default()
+        };
+        let rest = self.inner.get_opts(path, rest_opts).await?.body;
+        let head = futures::stream::once(async move { Ok(Bytes::copy_from_slice(&header.to_bytes())) });
+        let mode = match etag {
+            Some(etag) if self.inner.capabilities().put_if_match => {
+                PutMode::Update(UpdateVersion { etag: Some(etag), version: None })
+            }
+            _ => PutMode::Overwrite,
+        };
+        let config = UploadConfig { expected_size: Some(size), ..Default::default() };
+        self.inner.put_stream(path, head.chain(rest).boxed(), mode.into(), config).await?;
+        Ok(true)
+    }
+
+    fn integrity(&self, path: &ObjectPath, message: &str) -> Error {
+        Error::Integrity { provider: self.info.provider.clone(), path: path.to_string(), message: message.into() }
     }
 
     /// The store holding the ciphertext.
@@ -156,13 +219,13 @@ impl ObjectStore for EncryptedStore {
     }
 
     async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
-        let sealer = Sealer::new_object(self.keys.as_ref(), self.config.chunk_size)?;
+        let sealer = Sealer::new_object(self.keys.as_ref(), self.config.chunk_size, path.as_str())?;
         let sealed = self.seal_all(&sealer, &data)?;
         self.inner.put_opts(path, sealed.into(), opts).await
     }
 
     async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
-        let sealer = Sealer::new_object(self.keys.as_ref(), self.config.chunk_size)?;
+        let sealer = Sealer::new_object(self.keys.as_ref(), self.config.chunk_size, path.as_str())?;
         let inner = self.inner.put_multipart_opts(path, opts).await?;
         Ok(Box::new(EncryptedUpload {
             inner,
@@ -196,7 +259,7 @@ impl ObjectStore for EncryptedStore {
             });
         }
         let header = buf.split_to(HEADER_LEN as usize);
-        let sealer = Arc::new(Sealer::open_object(self.keys.as_ref(), &header, path.as_str())?);
+        let sealer = Arc::new(Sealer::open_object(&self.key_chain(), &header, path.as_str())?);
         let mut meta = first.meta;
         meta.size = layout.plain_len;
 
@@ -228,7 +291,19 @@ impl ObjectStore for EncryptedStore {
             version: opts.version.clone(),
             ..Default::default()
         };
-        let rest = self.inner.get_opts(path, chunk_opts).await?;
+        // The trailer too, so that an object cut at a chunk boundary fails here as it does
+        // for a whole read (one more small request per range read).
+        let cipher_len = layout.cipher_len();
+        let trailer_opts = GetOptions {
+            range: Some(GetRange::Bounded(cipher_len - TRAILER_LEN..cipher_len)),
+            if_match: meta.etag.clone(),
+            version: opts.version.clone(),
+            ..Default::default()
+        };
+        let (rest, trailer) = futures::try_join!(self.inner.get_opts(path, chunk_opts), async {
+            self.inner.get_opts(path, trailer_opts).await?.bytes().await
+        })?;
+        sealer.check_trailer(&trailer, layout.plain_len, path.as_str())?;
         let decrypt = Decrypt {
             sealer,
             layout,
@@ -267,11 +342,29 @@ impl ObjectStore for EncryptedStore {
     }
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
-        self.inner.copy_opts(from, to, opts).await
+        // The chunks are bound to `from`: decrypt and seal again for `to`.
+        let source = self.get(from).await?;
+        let mode = match opts.mode {
+            CopyMode::Create => PutMode::Create,
+            _ => PutMode::Overwrite,
+        };
+        let put = PutOptions {
+            mode,
+            content_type: source.meta.content_type.clone(),
+            metadata: source.meta.metadata.clone(),
+            ..Default::default()
+        };
+        let config = UploadConfig {
+            part_size: self.config.part_size,
+            expected_size: Some(source.meta.size),
+            ..Default::default()
+        };
+        self.put_stream(to, source.body, put, config).await.map(|_| ())
     }
 
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
-        self.inner.rename_opts(from, to, opts).await
+        self.copy_opts(from, to, opts).await?;
+        self.delete(from).await
     }
 
     async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {

@@ -143,3 +143,78 @@ async fn the_wrong_key_is_named_as_such() {
     assert!(err.to_string().contains("different key"), "{err}");
     assert!(other.info().client_encrypted);
 }
+
+fn store_with(raw: &Arc<MemoryStore>, key_byte: u8) -> EncryptedStore {
+    let config = EncryptConfig { chunk_size: CHUNK, part_size: 5 * MIB };
+    EncryptedStore::new(raw.clone(), Arc::new(LocalKey::from_bytes([key_byte; 32])), config).unwrap()
+}
+
+#[tokio::test]
+async fn rotation_rewraps_headers_only_and_retires_the_old_key() {
+    let raw = Arc::new(MemoryStore::new());
+    let old = store_with(&raw, 1);
+    let keys = [key("a"), key("big/b")];
+    for (i, k) in keys.iter().enumerate() {
+        old.put(k, data(3000 + i * 9000)).await.unwrap();
+    }
+    let before: Vec<Bytes> =
+        futures::future::try_join_all(keys.iter().map(|k| async { raw.get(k).await?.bytes().await })).await.unwrap();
+
+    let new = store_with(&raw, 2).with_previous_keys(vec![Arc::new(LocalKey::from_bytes([1; 32]))]);
+    for k in &keys {
+        assert!(new.rotate(k).await.unwrap(), "{k} rotated");
+        assert!(!new.rotate(k).await.unwrap(), "{k}: a second rotation has nothing to do");
+    }
+    for (i, k) in keys.iter().enumerate() {
+        let after = raw.get(k).await.unwrap().bytes().await.unwrap();
+        assert_eq!(after.len(), before[i].len());
+        assert_ne!(after[..HEADER_LEN as usize], before[i][..HEADER_LEN as usize], "{k}: header re-wrapped");
+        assert_eq!(after[HEADER_LEN as usize..], before[i][HEADER_LEN as usize..], "{k}: chunks untouched");
+        // The new key alone reads it; the old key alone no longer does.
+        let only_new = store_with(&raw, 2);
+        assert_eq!(only_new.get(k).await.unwrap().bytes().await.unwrap(), data(3000 + i * 9000));
+        let err = store_with(&raw, 1).get(k).await.unwrap_err();
+        assert!(matches!(err, Error::Integrity { .. }) && err.to_string().contains("different key"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn an_object_moved_or_swapped_to_another_key_fails_to_open() {
+    let (raw, store) = setup();
+    store.put(&key("salary/alice"), data(100)).await.unwrap();
+    store.put(&key("salary/bob"), data(200)).await.unwrap();
+    // The provider swaps the two ciphertexts: each is intact, but bound to the other key.
+    let alice = raw.get(&key("salary/alice")).await.unwrap().bytes().await.unwrap();
+    let bob = raw.get(&key("salary/bob")).await.unwrap().bytes().await.unwrap();
+    raw.put(&key("salary/alice"), bob).await.unwrap();
+    raw.put(&key("salary/bob"), alice).await.unwrap();
+    for k in ["salary/alice", "salary/bob"] {
+        let err = match store.get(&key(k)).await {
+            Err(e) => e,
+            Ok(r) => r.bytes().await.unwrap_err(),
+        };
+        assert!(matches!(err, Error::Integrity { .. }), "{k}: expected Integrity, got {err}");
+        let ranged = store.get_range(&key(k), 0..10).await.unwrap_err();
+        assert!(matches!(ranged, Error::Integrity { .. }), "{k} ranged: {ranged}");
+    }
+    // A copy through the layer re-encrypts for the new key, so it reads back.
+    store.put(&key("salary/carol"), data(300)).await.unwrap();
+    store.copy(&key("salary/carol"), &key("archive/carol")).await.unwrap();
+    assert_eq!(store.get(&key("archive/carol")).await.unwrap().bytes().await.unwrap(), data(300));
+}
+
+#[tokio::test]
+async fn a_range_read_of_an_object_cut_at_a_chunk_boundary_fails() {
+    let (raw, store) = setup();
+    let k = key("cut");
+    store.put(&k, data(4 * CHUNK as usize)).await.unwrap();
+    assert_eq!(store.get_range(&k, 0..10).await.unwrap(), data(10));
+    // Drop the last chunk and the trailer: the size is that of a valid 3-chunk object.
+    let sealed = (CHUNK + 16) as usize;
+    let bytes = raw.get(&k).await.unwrap().bytes().await.unwrap();
+    let cut = bytes.slice(..HEADER_LEN as usize + 3 * sealed + 24);
+    raw.put(&k, cut).await.unwrap();
+    assert_eq!(store.head(&k).await.unwrap().size, 3 * CHUNK as u64, "the cut object looks whole by its size");
+    let err = store.get_range(&k, 0..10).await.unwrap_err();
+    assert!(matches!(err, Error::Integrity { .. }) && err.to_string().contains("trailer"), "{err}");
+}
