@@ -107,6 +107,42 @@ async fn one_budget_limits_requests_across_stores() {
     assert_eq!(budget.available(), 3, "every slot is returned");
 }
 
+/// Source and destination share a limit of 2; 8 copies stream at once, each holding its read
+/// body while it sends parts. A body that kept its slot while its consumer waited for one
+/// would make every copy wait for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_limit_cannot_deadlock_copies() {
+    let budget = ConcurrencyLimit::new(2);
+    let src: Arc<dyn ObjectStore> = Arc::new(HookStore::new(Arc::new(MemoryStore::new()), budget.clone()));
+    let dst: Arc<dyn ObjectStore> = Arc::new(HookStore::new(Arc::new(MemoryStore::new()), budget.clone()));
+    let size = 12 << 20;
+    for i in 0..8 {
+        src.put(&key(&format!("big/{i}")), Bytes::from(vec![i as u8; size])).await.unwrap();
+    }
+    let copies: Vec<_> = (0..8)
+        .map(|i| {
+            let (src, dst) = (src.clone(), dst.clone());
+            tokio::spawn(async move {
+                let k = key(&format!("big/{i}"));
+                let body = src.get(&k).await?.body;
+                let config = ferryboat_core::UploadConfig { part_size: 5 << 20, concurrency: 2, ..Default::default() };
+                dst.put_stream(&k, body, Default::default(), config).await
+            })
+        })
+        .collect();
+    let all = futures::future::join_all(copies);
+    let done = tokio::time::timeout(Duration::from_secs(60), all)
+        .await
+        .expect("8 copies under a shared limit of 2 deadlocked");
+    for d in done {
+        d.unwrap().unwrap();
+    }
+    for i in 0..8 {
+        assert_eq!(dst.head(&key(&format!("big/{i}"))).await.unwrap().size, size as u64);
+    }
+    assert_eq!(budget.available(), 2, "every slot is returned");
+}
+
 #[tokio::test]
 async fn the_policy_refuses_writes_before_they_reach_the_store() {
     let us = StoreInfo::new("aws", "Amazon Web Services", Jurisdiction::Us).with_region("eu-central-1");

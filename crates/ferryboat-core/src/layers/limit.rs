@@ -14,8 +14,9 @@ use crate::info::StoreInfo;
 use crate::types::ObjectMeta;
 
 /// A hook that keeps at most N requests in flight. Clone it (or share one) across stores to
-/// give a whole process one budget. A read holds its slot until its body is consumed or
-/// dropped; a listing holds one while it is being read.
+/// give a whole process one budget. A read's body and a listing take a slot for each chunk
+/// or page they fetch, never while the consumer holds them: a source and a destination can
+/// share one budget without a copy ever waiting on itself.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -50,25 +51,27 @@ impl ConcurrencyLimit {
             .map_err(|_| Error::generic(&store.provider, "", "concurrency limit closed", None))
     }
 
+    /// `items`, each fetched under a slot that is given back as soon as the item is out.
+    ///
+    /// A slot is never held across items: a copy holds a read body while it waits to send
+    /// the bytes it read, and if the body kept its slot meanwhile, N such copies sharing N
+    /// slots would wait on each other for ever.
     fn hold<T: Send + 'static>(
         &self,
         store: &StoreInfo,
         items: BoxStream<'static, Result<T>>,
     ) -> BoxStream<'static, Result<T>> {
-        let limit = self.clone();
-        let store = store.clone();
-        stream::once(async move {
-            match limit.acquire(&store).await {
-                Ok(permit) => items
-                    .map(move |item| {
-                        let _held = &permit;
-                        item
-                    })
-                    .boxed(),
-                Err(e) => stream::once(async move { Err(e) }).boxed(),
-            }
+        let state = Some((items, self.clone(), store.clone()));
+        stream::unfold(state, |state| async move {
+            let (mut items, limit, store) = state?;
+            let permit = match limit.acquire(&store).await {
+                Ok(permit) => permit,
+                Err(e) => return Some((Err(e), None)),
+            };
+            let item = items.next().await;
+            drop(permit);
+            item.map(|item| (item, Some((items, limit, store))))
         })
-        .flatten()
         .boxed()
     }
 }
