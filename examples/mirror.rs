@@ -90,6 +90,13 @@ struct Args {
     /// Attempts per object.
     #[arg(long, default_value_t = 4)]
     attempts: u32,
+    /// Abort unfinished multipart uploads under the destination prefix only when started at
+    /// least this long ago (0s: every one, including those of unknown age).
+    #[arg(long, value_parser = duration, default_value = "24h")]
+    abort_uploads_older_than: Duration,
+    /// Leave every unfinished multipart upload alone.
+    #[arg(long)]
+    keep_pending_uploads: bool,
     /// Price per GiB leaving the source, for the exit bill.
     #[arg(long)]
     egress_price_per_gb: Option<f64>,
@@ -131,7 +138,9 @@ fn options(args: &Args) -> ferryboat::Result<MirrorOptions> {
         .max_in_flight_bytes(args.max_in_flight)
         .part_size(args.part_size)
         .part_concurrency(args.part_concurrency)
-        .attempts(args.attempts);
+        .attempts(args.attempts)
+        .abort_pending_uploads(!args.keep_pending_uploads)
+        .abandoned_upload_age(args.abort_uploads_older_than);
     if let Some(n) = args.max_delete {
         opts = opts.max_delete(n);
     }

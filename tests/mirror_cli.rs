@@ -137,7 +137,9 @@ async fn killed_mid_copy_then_rerun_ends_identical_with_no_open_upload() {
     let (name, dst) = s3_bucket(&moto, "crash").await;
     let src_url = format!("file://{}", src_dir.display());
     let dst_url = s3_url(&moto, &name);
-    let args = ["--part-size", "5MiB", "--transfers", "3", "--max-in-flight", "32MiB"];
+    // The crashed runs' uploads are minutes old, not the default 24 h: treat any as abandoned.
+    let args =
+        ["--part-size", "5MiB", "--transfers", "3", "--max-in-flight", "32MiB", "--abort-uploads-older-than", "0s"];
     let (run_bin, run_moto, run_src, run_dst) = (bin.clone(), moto.clone(), src_url.clone(), dst_url.clone());
     let run = move || {
         let mut cmd = mirror_command(&run_bin, &run_moto, &[&run_src, &run_dst]);

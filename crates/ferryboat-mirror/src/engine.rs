@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
-use ferryboat_core::{Error, ObjectMeta, ObjectPath, ObjectStore, Result, StoreInfo};
+use ferryboat_core::{Error, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, Result, StoreInfo};
 use futures::stream::StreamExt;
 use tokio::sync::Semaphore;
 
@@ -211,7 +211,8 @@ impl Mirror {
     }
 
     /// Multipart uploads left by a crashed run are billed and invisible: abort those under
-    /// the prefix that belong to this worker's keys (another shard's are its own business).
+    /// the prefix that belong to this worker's keys (another shard's are its own business)
+    /// and are old enough to be abandoned (another application's may be live).
     async fn abort_pending(&self, ctx: &Ctx, selector: &Selector, report: &mut MirrorReport) {
         if !self.opts.abort_pending_uploads || self.opts.dry_run || !self.dst.capabilities().pending_uploads {
             return;
@@ -223,7 +224,22 @@ impl Mirror {
                 return;
             }
         };
-        for upload in pending.iter().filter(|u| selector.key(u.path.as_str())) {
+        let min_age = self.opts.abandoned_upload_age;
+        let now = SystemTime::now();
+        let abandoned = |u: &PendingUpload| match u.initiated {
+            _ if min_age.is_zero() => true,
+            Some(t) => now.duration_since(t).is_ok_and(|age| age >= min_age),
+            None => false,
+        };
+        let mine: Vec<&PendingUpload> = pending.iter().filter(|u| selector.key(u.path.as_str())).collect();
+        let kept = mine.iter().filter(|u| !abandoned(u)).count();
+        if kept > 0 {
+            report.warnings.push(format!(
+                "{kept} unfinished multipart uploads under the prefix left alone: started less than {}s ago or at an unknown time (see abandoned_upload_age)",
+                min_age.as_secs()
+            ));
+        }
+        for upload in mine.into_iter().filter(|u| abandoned(u)) {
             ctx.counters.delete.inc();
             match self.dst.abort_pending_upload(upload).await {
                 Ok(()) => report.aborted_uploads += 1,

@@ -145,6 +145,10 @@ pub struct MirrorOptions {
     pub server_side_copy: bool,
     /// Abort multipart uploads left unfinished under the destination prefix by a crash.
     pub abort_pending_uploads: bool,
+    /// Only uploads started at least this long ago are taken as abandoned and aborted; one
+    /// of unknown age is kept unless this is zero. Another application's live upload under
+    /// the same prefix is younger. Default 24 h.
+    pub abandoned_upload_age: Duration,
     /// Price of one GiB leaving the source, to estimate the exit bill.
     pub egress_price_per_gb: Option<f64>,
 }
@@ -169,6 +173,7 @@ impl Default for MirrorOptions {
             attempts: 4,
             server_side_copy: true,
             abort_pending_uploads: true,
+            abandoned_upload_age: Duration::from_secs(24 * 3600),
             egress_price_per_gb: None,
         }
     }
@@ -224,6 +229,8 @@ impl MirrorOptions {
         server_side_copy: bool => server_side_copy;
         /// Abort crashed multipart uploads at start.
         abort_pending_uploads: bool => abort_pending_uploads;
+        /// Age from which an unfinished upload counts as abandoned.
+        abandoned_upload_age: Duration => abandoned_upload_age;
         /// Egress price per GiB for the exit bill.
         egress_price_per_gb: f64 => egress_price_per_gb = Some;
     }

@@ -63,7 +63,8 @@ async fn a_crashed_upload_on_disk_is_aborted_and_the_rerun_finishes() {
     upload.put_part(1, content(5 * MIB, 1)).await.unwrap();
     drop(upload);
 
-    let r = Mirror::new(Arc::new(src.clone()), Arc::new(dst.clone()), MirrorOptions::default()).run().await.unwrap();
+    let rerun = MirrorOptions::default().abandoned_upload_age(std::time::Duration::ZERO);
+    let r = Mirror::new(Arc::new(src.clone()), Arc::new(dst.clone()), rerun).run().await.unwrap();
     assert!(r.in_sync, "{r}");
     assert_eq!(r.aborted_uploads, 1);
     assert_eq!((r.copied, r.skipped), (9, 11), "nothing done is copied again: {r}");
