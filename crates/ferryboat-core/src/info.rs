@@ -97,6 +97,11 @@ pub struct StoreInfo {
     /// provider only ever holds ciphertext. Set by the encryption layer; read by the policy.
     #[serde(default)]
     pub client_encrypted: bool,
+    /// Other stores a write to this one also reaches (the replicas of a
+    /// [`Replicated`](crate::layers::Replicated) that writes to all of them). The jurisdiction
+    /// policy checks each.
+    #[serde(default)]
+    pub also_writes_to: Vec<StoreInfo>,
 }
 
 impl StoreInfo {
@@ -113,6 +118,7 @@ impl StoreInfo {
             jurisdiction,
             cloud_act,
             client_encrypted: false,
+            also_writes_to: Vec::new(),
         }
     }
 

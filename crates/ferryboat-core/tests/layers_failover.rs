@@ -3,9 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferryboat_core::layers::{BreakerConfig, FaultConfig, FaultKind, FaultStore, FileJournal, Replicated, WriteMode};
+use ferryboat_core::layers::{
+    BreakerConfig, FaultConfig, FaultKind, FaultStore, HookStore, JurisdictionPolicy, Replicated, WriteMode,
+};
 use ferryboat_core::memory::MemoryStore;
-use ferryboat_core::{Error, ObjectPath, ObjectStore, ObjectStoreExt};
+use ferryboat_core::{
+    Error, Jurisdiction, ObjectPath, ObjectStore, ObjectStoreExt, PutMode, PutOptions, StoreInfo, UpdateVersion,
+};
 use futures::TryStreamExt;
 
 fn key(s: &str) -> ObjectPath {
@@ -51,12 +55,51 @@ async fn writes_follow_the_chosen_mode() {
     sync.delete(&key("a")).await.unwrap();
     assert!(!replica.exists(&key("a")).await.unwrap());
 
-    let dir = tempfile::tempdir().unwrap();
-    let journal_path = dir.path().join("journal");
-    let journal = Arc::new(FileJournal::open(&journal_path).unwrap());
-    let journaled = Replicated::new(primary.clone(), vec![replica.clone()], WriteMode::Journal(journal));
-    journaled.put(&key("b"), "2".into()).await.unwrap();
-    journaled.put(&key("c d/e"), "3".into()).await.unwrap();
-    assert!(!replica.exists(&key("b")).await.unwrap(), "journal mode leaves replicas to the mirror");
-    assert_eq!(std::fs::read_to_string(&journal_path).unwrap(), "b\nc d/e\n");
+    let primary_only = Replicated::new(primary.clone(), vec![replica.clone()], WriteMode::PrimaryOnly);
+    primary_only.put(&key("b"), "2".into()).await.unwrap();
+    assert!(!replica.exists(&key("b")).await.unwrap(), "primary-only leaves replicas to the mirror");
+}
+
+/// The primary decides a conditional write; replicas, whose etags are their own, follow it.
+#[tokio::test]
+async fn conditional_writes_are_decided_by_the_primary_alone() {
+    let (primary, replica) = (Arc::new(MemoryStore::new()), Arc::new(MemoryStore::new()));
+    primary.put(&key("doc"), "v1".into()).await.unwrap();
+    replica.put(&key("doc"), "v1, as another provider stored it".into()).await.unwrap();
+    let etag = primary.head(&key("doc")).await.unwrap().etag;
+    let both = Replicated::new(primary.clone(), vec![replica.clone()], WriteMode::AllReplicas);
+    let update = PutOptions::mode(PutMode::Update(UpdateVersion { etag: etag.clone(), version: None }));
+    both.put_opts(&key("doc"), "v2".into(), update.clone()).await.expect("the primary's etag matched");
+    for store in [&primary, &replica] {
+        assert_eq!(store.get(&key("doc")).await.unwrap().bytes().await.unwrap(), "v2");
+    }
+    // A stale etag fails on the primary, and nothing reaches the replica.
+    let err = both.put_opts(&key("doc"), "v3".into(), update).await.unwrap_err();
+    assert!(matches!(err, Error::Precondition { .. }), "{err}");
+    assert_eq!(replica.get(&key("doc")).await.unwrap().bytes().await.unwrap(), "v2");
+    // Create: the replica may already hold the key (an earlier mirror); the primary decides.
+    replica.put(&key("new"), "old copy".into()).await.unwrap();
+    both.put_opts(&key("new"), "fresh".into(), PutMode::Create.into()).await.unwrap();
+    assert_eq!(replica.get(&key("new")).await.unwrap().bytes().await.unwrap(), "fresh");
+}
+
+/// Policy(EU) over Replicated(EU primary, [US replica]) writing to all: refused when built
+/// and before the first byte, on both orders of asking.
+#[tokio::test]
+async fn the_policy_sees_every_replica_a_write_reaches() {
+    let eu = Arc::new(MemoryStore::new().with_info(StoreInfo::new("scaleway", "Scaleway", Jurisdiction::Eu)));
+    let us = Arc::new(MemoryStore::new().with_info(StoreInfo::new("aws", "Amazon S3", Jurisdiction::Us)));
+    let policy = JurisdictionPolicy::allow([Jurisdiction::Eu]);
+    let both: Arc<dyn ObjectStore> = Arc::new(Replicated::new(eu.clone(), vec![us.clone()], WriteMode::AllReplicas));
+    let err = policy.check(both.as_ref()).unwrap_err();
+    assert!(err.to_string().contains("also reaches") && err.to_string().contains("US"), "{err}");
+    let guarded = HookStore::new(both, policy.clone());
+    let err = guarded.put(&key("k"), "x".into()).await.unwrap_err();
+    assert!(matches!(err, Error::PolicyViolation { .. }), "{err}");
+    assert!(!eu.exists(&key("k")).await.unwrap() && !us.exists(&key("k")).await.unwrap(), "nothing was written");
+    // Primary-only writes reach the EU store alone: allowed.
+    let primary_only: Arc<dyn ObjectStore> = Arc::new(Replicated::new(eu.clone(), vec![us], WriteMode::PrimaryOnly));
+    policy.check(primary_only.as_ref()).unwrap();
+    HookStore::new(primary_only, policy).put(&key("k"), "x".into()).await.unwrap();
+    assert!(eu.exists(&key("k")).await.unwrap());
 }

@@ -1,5 +1,5 @@
 //! `Replicated`: reads fail over across replicas; writes go to the primary and, as the user
-//! chooses, to every replica or to a journal the mirror reconciles.
+//! chooses, to every replica too, or to the primary alone (the mirror brings replicas up).
 
 use std::fmt;
 use std::future::Future;
@@ -16,8 +16,8 @@ use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
-    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload, PutOptions,
-    PutResult,
+    CopyMode, CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload,
+    PutMode, PutOptions, PutResult,
 };
 
 /// Joins the per-member tokens of one fanned-out part; a control character, so it can occur
@@ -30,10 +30,10 @@ pub enum WriteMode {
     /// Only the primary; replicas are kept in step by running the mirror.
     PrimaryOnly,
     /// The primary, then every replica before the write returns. A replica that fails makes
-    /// the write fail (the primary already has it: retrying is safe).
+    /// the write fail (the primary already has it: retrying is safe). The primary alone
+    /// decides a write's condition (`PutMode::Create`, `Update`, a create-only copy): etags
+    /// differ across providers, so replicas then follow it unconditionally.
     AllReplicas,
-    /// The primary, then the key is recorded in a journal the mirror reconciles.
-    Journal(Arc<dyn WriteJournal>),
 }
 
 impl fmt::Debug for WriteMode {
@@ -41,43 +41,7 @@ impl fmt::Debug for WriteMode {
         match self {
             WriteMode::PrimaryOnly => f.write_str("PrimaryOnly"),
             WriteMode::AllReplicas => f.write_str("AllReplicas"),
-            WriteMode::Journal(_) => f.write_str("Journal"),
         }
-    }
-}
-
-/// Records keys written to the primary so replicas can be brought up to date later.
-pub trait WriteJournal: Send + Sync + 'static {
-    /// Records that `path` changed (written, copied to, or deleted) on the primary.
-    fn record(&self, path: &ObjectPath) -> Result<()>;
-}
-
-/// A journal that appends one key per line to a file.
-#[derive(Debug)]
-pub struct FileJournal {
-    file: Mutex<std::fs::File>,
-}
-
-impl FileJournal {
-    /// Opens (creating or appending to) the journal file at `path`.
-    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| Error::invalid_config(format!("cannot open write journal {}: {e}", path.display())))?;
-        Ok(FileJournal { file: Mutex::new(file) })
-    }
-}
-
-impl WriteJournal for FileJournal {
-    fn record(&self, path: &ObjectPath) -> Result<()> {
-        use std::io::Write;
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        // Keys cannot contain control characters, so a newline always ends one record.
-        writeln!(file, "{path}")
-            .map_err(|e| Error::generic("journal", path.as_str(), format!("cannot record: {e}"), None))
     }
 }
 
@@ -135,20 +99,29 @@ impl Member {
 /// circuit breaker and probed again after a cooldown. `NotFound` and other definite answers
 /// are returned as they are: they are answers, not outages.
 ///
-/// `info()` and `capabilities()` are the primary's.
+/// `capabilities()` are the primary's, and so is `info()`, except that with
+/// [`WriteMode::AllReplicas`] its [`StoreInfo::also_writes_to`] names every replica, so that a
+/// jurisdiction policy above sees every store a write reaches.
 #[derive(Debug, Clone)]
 pub struct Replicated {
     members: Arc<Vec<Member>>,
     writes: WriteMode,
     breaker: BreakerConfig,
+    info: StoreInfo,
 }
 
 impl Replicated {
     /// The primary first, then replicas in the order reads should fall back to them.
     pub fn new(primary: Arc<dyn ObjectStore>, replicas: Vec<Arc<dyn ObjectStore>>, writes: WriteMode) -> Self {
+        let mut info = primary.info().clone();
+        if let WriteMode::AllReplicas = writes {
+            for replica in &replicas {
+                info.also_writes_to.push(replica.info().clone());
+            }
+        }
         let members =
             std::iter::once(primary).chain(replicas).map(|store| Member { store, breaker: Mutex::default() }).collect();
-        Replicated { members: Arc::new(members), writes, breaker: BreakerConfig::default() }
+        Replicated { members: Arc::new(members), writes, breaker: BreakerConfig::default(), info }
     }
 
     /// Sets the circuit breaker.
@@ -195,21 +168,21 @@ impl Replicated {
         Err(last.unwrap_or_else(|| Error::generic("replicated", "", "no store to read from", None)))
     }
 
-    /// Applies a write to the primary, then as the write mode says.
-    async fn write<'a, T, F, Fut>(&'a self, path: &ObjectPath, op: F) -> Result<T>
+    /// Applies a write to the primary, then as the write mode says; `op` is told whether it
+    /// writes to the primary (replicas follow unconditionally).
+    async fn write<'a, T, F, Fut>(&'a self, op: F) -> Result<T>
     where
-        F: Fn(&'a Arc<dyn ObjectStore>) -> Fut,
+        F: Fn(&'a Arc<dyn ObjectStore>, bool) -> Fut,
         Fut: Future<Output = Result<T>> + 'a,
     {
-        let result = op(self.primary()).await?;
+        let result = op(self.primary(), true).await?;
         match &self.writes {
             WriteMode::PrimaryOnly => {}
             WriteMode::AllReplicas => {
                 for member in &self.members[1..] {
-                    op(&member.store).await?;
+                    op(&member.store, false).await?;
                 }
             }
-            WriteMode::Journal(journal) => journal.record(path)?,
         }
         Ok(result)
     }
@@ -218,7 +191,7 @@ impl Replicated {
 #[async_trait]
 impl ObjectStore for Replicated {
     fn info(&self) -> &StoreInfo {
-        self.primary().info()
+        &self.info
     }
 
     fn capabilities(&self) -> &Capabilities {
@@ -226,22 +199,17 @@ impl ObjectStore for Replicated {
     }
 
     async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
-        self.write(path, |s| s.put_opts(path, data.clone(), opts.clone())).await
+        self.write(|s, primary| s.put_opts(path, data.clone(), replica_opts(&opts, primary))).await
     }
 
     async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
         match &self.writes {
             WriteMode::PrimaryOnly => self.primary().put_multipart_opts(path, opts).await,
-            WriteMode::Journal(journal) => {
-                // Recorded up front: a journal entry for an upload that then fails is harmless
-                // (the mirror finds nothing to do), a missing one would lose a write.
-                journal.record(path)?;
-                self.primary().put_multipart_opts(path, opts).await
-            }
             WriteMode::AllReplicas => {
                 let mut uploads = Vec::with_capacity(self.members.len());
-                for member in self.members.iter() {
-                    match member.store.put_multipart_opts(path, opts.clone()).await {
+                for (i, member) in self.members.iter().enumerate() {
+                    // Completed in member order: the primary's condition is checked first.
+                    match member.store.put_multipart_opts(path, replica_opts(&opts, i == 0)).await {
                         Ok(u) => uploads.push(u),
                         Err(e) => {
                             for u in uploads {
@@ -267,7 +235,7 @@ impl ObjectStore for Replicated {
     }
 
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
-        self.write(path, |s| s.delete(path)).await
+        self.write(|s, _| s.delete(path)).await
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
@@ -304,7 +272,19 @@ impl ObjectStore for Replicated {
     }
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
-        self.write(to, |s| s.copy_opts(from, to, opts.clone())).await
+        self.write(|s, primary| {
+            let opts = if primary { opts.clone() } else { CopyOptions { mode: CopyMode::Overwrite } };
+            s.copy_opts(from, to, opts)
+        })
+        .await
+    }
+
+    async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
+        self.write(|s, primary| {
+            let opts = if primary { opts.clone() } else { CopyOptions { mode: CopyMode::Overwrite } };
+            s.rename_opts(from, to, opts)
+        })
+        .await
     }
 
     async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
@@ -324,6 +304,16 @@ impl ObjectStore for Replicated {
         }
         Ok(())
     }
+}
+
+/// What a member is asked to write: the caller's options for the primary; for a replica the
+/// same content and metadata, unconditionally (the primary decided the condition).
+fn replica_opts(opts: &PutOptions, primary: bool) -> PutOptions {
+    let mut opts = opts.clone();
+    if !primary {
+        opts.mode = PutMode::Overwrite;
+    }
+    opts
 }
 
 /// One multipart upload per member, every part sent to all of them.

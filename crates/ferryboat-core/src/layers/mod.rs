@@ -29,7 +29,7 @@ mod retry;
 mod rng;
 mod timeout;
 
-pub use failover::{BreakerConfig, FileJournal, Replicated, WriteJournal, WriteMode};
+pub use failover::{BreakerConfig, Replicated, WriteMode};
 pub use fault::{FaultConfig, FaultKind, FaultStore};
 pub use hook::{Hook, HookStore, Op};
 pub use limit::ConcurrencyLimit;

@@ -51,11 +51,28 @@ impl JurisdictionPolicy {
         self
     }
 
-    /// Why a write to `store` is refused, or `None` if it is allowed.
+    /// Why a write to `store` is refused, or `None` if it is allowed: the store itself and
+    /// every store a write to it also reaches ([`StoreInfo::also_writes_to`]) must be allowed.
     pub fn refusal(&self, store: &StoreInfo) -> Option<String> {
         if self.unless_encrypted && store.client_encrypted {
             return None;
         }
+        if let Some(reason) = self.refusal_of_one(store) {
+            return Some(reason);
+        }
+        store.also_writes_to.iter().find_map(|other| self.refusal(other).map(|r| format!("a write also reaches {r}")))
+    }
+
+    /// Refuses, when it is built, a stack whose writes could reach a store outside the
+    /// policy: call it on the store the policy is about to wrap.
+    pub fn check(&self, store: &dyn crate::store::ObjectStore) -> Result<()> {
+        match self.refusal(store.info()) {
+            Some(reason) => Err(Error::PolicyViolation { provider: store.info().provider.clone(), message: reason }),
+            None => Ok(()),
+        }
+    }
+
+    fn refusal_of_one(&self, store: &StoreInfo) -> Option<String> {
         let allowed = self.allowed.iter().map(|j| j.code()).collect::<Vec<_>>().join(", ");
         let who = format!("{} ({})", store.provider_name, store.provider);
         if !self.allowed.contains(&store.jurisdiction) {
