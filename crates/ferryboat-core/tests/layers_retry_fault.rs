@@ -25,7 +25,13 @@ fn content(i: usize) -> Bytes {
 #[tokio::test]
 async fn retry_over_faults_loses_and_corrupts_nothing() {
     let memory = Arc::new(MemoryStore::new());
-    let kinds = vec![FaultKind::ServerError, FaultKind::Reset, FaultKind::BrokenBody, FaultKind::TruncatedBody];
+    let kinds = vec![
+        FaultKind::ServerError,
+        FaultKind::Reset,
+        FaultKind::BrokenBody,
+        FaultKind::TruncatedBody,
+        FaultKind::LostResponse,
+    ];
     let faulty = Arc::new(FaultStore::new(memory.clone(), FaultConfig { rate: 0.3, kinds, seed: 42 }));
     let store = RetryStore::new(faulty.clone(), fast_retry());
 
@@ -124,4 +130,37 @@ async fn a_read_resumed_after_the_object_changed_is_an_error_not_a_splice() {
     let store = RetryStore::new(swapping, fast_retry());
     let err = store.get(&key).await.unwrap().bytes().await.unwrap_err();
     assert!(matches!(err, Error::Integrity { .. }), "expected an integrity error, got {err}");
+}
+
+/// Every write's response is lost after the write is done. A conditional write must then be
+/// answered by what the store holds, not by re-sending it blindly (which would report
+/// `AlreadyExists` or `Precondition` for a write that succeeded).
+#[tokio::test]
+async fn conditional_writes_whose_response_was_lost_succeed_once() {
+    use ferryboat_core::{PutMode, PutOptions, UpdateVersion};
+    let memory = Arc::new(MemoryStore::new());
+    let lossy = FaultConfig { rate: 1.0, kinds: vec![FaultKind::LostResponse], seed: 7 };
+    let faulty = Arc::new(FaultStore::new(memory.clone(), lossy));
+    let store = RetryStore::new(faulty.clone(), fast_retry());
+    let key = ObjectPath::parse("lock").unwrap();
+
+    // Without the retry layer the caller only sees the lost response.
+    let err = faulty.put_opts(&key, "raw".into(), PutMode::Create.into()).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(memory.exists(&key).await.unwrap(), "the write itself was done");
+    memory.delete(&key).await.unwrap();
+
+    let created = store.put_opts(&key, "mine".into(), PutMode::Create.into()).await.expect("create landed");
+    assert_eq!(created.etag, memory.head(&key).await.unwrap().etag);
+    let update = PutOptions::mode(PutMode::Update(UpdateVersion { etag: created.etag.clone(), version: None }));
+    let updated = store.put_opts(&key, "mine, v2".into(), update.clone()).await.expect("update landed");
+    assert_eq!(memory.get(&key).await.unwrap().bytes().await.unwrap(), "mine, v2");
+    assert_ne!(updated.etag, created.etag);
+
+    // Someone else's write is still a refusal: the stale update, and a second create.
+    let err = store.put_opts(&key, "stale".into(), update).await.unwrap_err();
+    assert!(matches!(err, Error::Precondition { .. }), "{err}");
+    let err = store.put_opts(&key, "theirs".into(), PutMode::Create.into()).await.unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
+    assert_eq!(memory.get(&key).await.unwrap().bytes().await.unwrap(), "mine, v2");
 }

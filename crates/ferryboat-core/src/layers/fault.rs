@@ -1,5 +1,6 @@
 //! `FaultStore`: injects failures, for tests and chaos drills.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,9 @@ pub enum FaultKind {
     TruncatedBody,
     /// The request succeeds after this delay.
     Latency(Duration),
+    /// A write is carried out, then its response is lost (`Error::Transient`): the caller
+    /// cannot tell whether it landed. Reads and listings are not affected.
+    LostResponse,
 }
 
 /// What [`FaultStore`] injects and how often.
@@ -98,15 +102,21 @@ impl FaultStore {
         Error::transient(&self.inner.info().provider, path, format!("injected fault: {what}"), None)
     }
 
-    /// Applies a fault to a request that has no body: fail, delay, or nothing.
-    async fn gate(&self, path: &str) -> Result<()> {
+    /// Runs a request that has no body under a fault: fail before it, delay it, lose its
+    /// answer (writes only), or nothing.
+    async fn faulty<T>(&self, path: &str, write: bool, request: impl Future<Output = Result<T>>) -> Result<T> {
         match self.draw() {
-            None | Some(FaultKind::BrokenBody) | Some(FaultKind::TruncatedBody) => Ok(()),
+            None | Some(FaultKind::BrokenBody) | Some(FaultKind::TruncatedBody) => request.await,
+            Some(FaultKind::LostResponse) if !write => request.await,
             Some(FaultKind::ServerError) => Err(self.error(path, "503 service unavailable")),
             Some(FaultKind::Reset) => Err(self.error(path, "connection reset")),
             Some(FaultKind::Latency(d)) => {
                 tokio::time::sleep(d).await;
-                Ok(())
+                request.await
+            }
+            Some(FaultKind::LostResponse) => {
+                request.await?;
+                Err(self.error(path, "connection reset before the response (the write was done)"))
             }
         }
     }
@@ -147,13 +157,11 @@ impl ObjectStore for FaultStore {
     }
 
     async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
-        self.gate(path.as_str()).await?;
-        self.inner.put_opts(path, data, opts).await
+        self.faulty(path.as_str(), true, self.inner.put_opts(path, data, opts)).await
     }
 
     async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
-        self.gate(path.as_str()).await?;
-        let upload = self.inner.put_multipart_opts(path, opts).await?;
+        let upload = self.faulty(path.as_str(), true, self.inner.put_multipart_opts(path, opts)).await?;
         Ok(Box::new(FaultUpload { inner: upload, store: self.clone() }))
     }
 
@@ -181,13 +189,11 @@ impl ObjectStore for FaultStore {
     }
 
     async fn head(&self, path: &ObjectPath) -> Result<ObjectMeta> {
-        self.gate(path.as_str()).await?;
-        self.inner.head(path).await
+        self.faulty(path.as_str(), false, self.inner.head(path)).await
     }
 
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
-        self.gate(path.as_str()).await?;
-        self.inner.delete(path).await
+        self.faulty(path.as_str(), true, self.inner.delete(path)).await
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
@@ -209,33 +215,28 @@ impl ObjectStore for FaultStore {
             })
             .flatten()
             .boxed(),
-            None => inner,
+            Some(FaultKind::LostResponse) | None => inner,
         }
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&ObjectPath>) -> Result<ListResult> {
-        self.gate(prefix.map(|p| p.as_str()).unwrap_or("")).await?;
-        self.inner.list_with_delimiter(prefix).await
+        self.faulty(prefix.map(|p| p.as_str()).unwrap_or(""), false, self.inner.list_with_delimiter(prefix)).await
     }
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
-        self.gate(to.as_str()).await?;
-        self.inner.copy_opts(from, to, opts).await
+        self.faulty(to.as_str(), true, self.inner.copy_opts(from, to, opts)).await
     }
 
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
-        self.gate(to.as_str()).await?;
-        self.inner.rename_opts(from, to, opts).await
+        self.faulty(to.as_str(), true, self.inner.rename_opts(from, to, opts)).await
     }
 
     async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
-        self.gate("").await?;
-        self.inner.list_pending_uploads(prefix).await
+        self.faulty("", false, self.inner.list_pending_uploads(prefix)).await
     }
 
     async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
-        self.gate(upload.path.as_str()).await?;
-        self.inner.abort_pending_upload(upload).await
+        self.faulty(upload.path.as_str(), true, self.inner.abort_pending_upload(upload)).await
     }
 }
 
@@ -252,8 +253,7 @@ impl MultipartUpload for FaultUpload {
     }
 
     async fn put_part(&self, number: u32, data: Bytes) -> Result<PartInfo> {
-        self.store.gate(&format!("part {number}")).await?;
-        self.inner.put_part(number, data).await
+        self.store.faulty(&format!("part {number}"), true, self.inner.put_part(number, data)).await
     }
 
     async fn complete(self: Box<Self>, parts: Vec<PartInfo>) -> Result<PutResult> {

@@ -9,6 +9,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 
+use md5::{Digest, Md5};
+
 use super::rng::SplitMix;
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
@@ -17,7 +19,7 @@ use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
     CopyOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload,
-    PutOptions, PutResult,
+    PutMode, PutOptions, PutResult,
 };
 
 /// How hard [`RetryStore`] tries.
@@ -52,8 +54,10 @@ impl Default for RetryConfig {
 /// - Listings that break resume after the last key yielded (listings are sorted, so nothing
 ///   is repeated or skipped).
 /// - Multipart parts are retried one by one.
-/// - A `PutMode::Create` write whose response was lost may come back `AlreadyExists` on retry:
-///   the write itself happened.
+/// - A conditional write (`PutMode::Create` or `Update`) is retried only once its outcome is
+///   known: after a retryable failure the object is read back, and if it holds exactly the
+///   bytes sent, the write landed and succeeds (a lost response); otherwise it is sent again,
+///   so the store's own condition gives the answer (`AlreadyExists`, `Precondition`).
 #[derive(Debug, Clone)]
 pub struct RetryStore {
     inner: Arc<dyn ObjectStore>,
@@ -106,6 +110,25 @@ impl RetryStore {
     pub fn new(inner: Arc<dyn ObjectStore>, config: RetryConfig) -> Self {
         RetryStore { inner, policy: Arc::new(Policy { config, rng: SplitMix::from_time() }) }
     }
+
+    /// The object at `path`, if it now holds exactly `data`: by its MD5 etag where the store
+    /// gives one, else by reading it back. `None` when it does not, or cannot be told.
+    async fn landed(&self, path: &ObjectPath, data: &Bytes) -> Option<PutResult> {
+        let meta = self.inner.head(path).await.ok()?;
+        if meta.size != data.len() as u64 {
+            return None;
+        }
+        let md5: String = Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect();
+        let same = match meta.etag.as_deref() {
+            Some(etag) if etag.trim_matches('"') == md5 => true,
+            _ => {
+                let opts = GetOptions { if_match: meta.etag.clone(), ..Default::default() };
+                let stored = self.inner.get_opts(path, opts).await.ok()?.bytes().await.ok()?;
+                stored == *data
+            }
+        };
+        same.then_some(PutResult { etag: meta.etag, version: meta.version })
+    }
 }
 
 #[async_trait]
@@ -119,7 +142,24 @@ impl ObjectStore for RetryStore {
     }
 
     async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
-        self.policy.run(|| self.inner.put_opts(path, data.clone(), opts.clone())).await
+        if opts.mode == PutMode::Overwrite {
+            return self.policy.run(|| self.inner.put_opts(path, data.clone(), opts.clone())).await;
+        }
+        let started = Instant::now();
+        let mut attempt = 1;
+        loop {
+            match self.inner.put_opts(path, data.clone(), opts.clone()).await {
+                Err(e) if self.policy.may_retry(&e, attempt, started) => {
+                    tracing::debug!(attempt, error = %e, "conditional write failed: checking whether it landed");
+                    tokio::time::sleep(self.policy.backoff(attempt)).await;
+                    attempt += 1;
+                    if let Some(landed) = self.landed(path, &data).await {
+                        return Ok(landed);
+                    }
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
