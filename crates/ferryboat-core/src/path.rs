@@ -92,6 +92,21 @@ impl ObjectPath {
         ObjectPath::parse(dir)
     }
 
+    /// The key prefix a store URL names after its bucket, from the URL's decoded path
+    /// segments after the bucket: one trailing `/` is dropped (`s3://b/photos/` is prefix
+    /// `photos`), every other segment is kept as written (`s3://b/a//b` is prefix `a//b`),
+    /// and no segment at all is no prefix.
+    pub fn from_url_segments<S: AsRef<str>>(segments: &[S]) -> Result<Option<Self>> {
+        let mut segments: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
+        if segments.last() == Some(&"") {
+            segments.pop();
+        }
+        if segments.is_empty() {
+            return Ok(None);
+        }
+        ObjectPath::parse(segments.join("/")).map(Some)
+    }
+
     /// Consumes the path and returns the key.
     pub fn into_string(self) -> String {
         self.0
@@ -211,6 +226,17 @@ mod tests {
         assert!(!ObjectPath::parse("a/bc").unwrap().is_under(&"a/b".parse().unwrap()));
         assert_eq!(p.strip_prefix(&"a".parse().unwrap()), Some("b/c"));
         assert_eq!(p.file_name(), "c");
+    }
+
+    #[test]
+    fn url_prefixes_drop_one_trailing_slash() {
+        let p = |s: &[&str]| ObjectPath::from_url_segments(s).map(|p| p.map(ObjectPath::into_string));
+        assert_eq!(p(&[]).unwrap(), None);
+        assert_eq!(p(&[""]).unwrap(), None);
+        assert_eq!(p(&["a", ""]).unwrap().as_deref(), Some("a"));
+        assert_eq!(p(&["a", "", "b"]).unwrap().as_deref(), Some("a//b"));
+        assert_eq!(p(&["a", "", ""]).unwrap().as_deref(), Some("a/"));
+        assert!(p(&["", ""]).is_err(), "a prefix of only `/` names the empty directory");
     }
 
     #[test]

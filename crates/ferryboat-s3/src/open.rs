@@ -73,7 +73,7 @@ pub(crate) fn config_from_url(
     let host = url.host_str().map(percent_decode).transpose()?.unwrap_or_default();
     let mut segments: Vec<String> = url
         .path_segments()
-        .map(|s| s.filter(|s| !s.is_empty()).map(percent_decode).collect::<Result<Vec<_>>>())
+        .map(|s| s.map(percent_decode).collect::<Result<Vec<_>>>())
         .transpose()?
         .unwrap_or_default();
 
@@ -153,11 +153,7 @@ pub(crate) fn config_from_url(
         flag("path_style")?.unwrap_or(provider.addressing == Addressing::Path || is_self_hosted(provider));
     config.allow_http = flag("allow_http")?.unwrap_or(false);
     config.credentials = credentials(provider, env)?;
-    let prefix = if segments.is_empty() {
-        None
-    } else {
-        Some(ObjectPath::parse(segments.join("/")).map_err(|e| bad(format!("key prefix: {e}")))?)
-    };
+    let prefix = ObjectPath::from_url_segments(&segments).map_err(|e| bad(format!("key prefix: {e}")))?;
     Ok((config, prefix))
 }
 
