@@ -38,7 +38,7 @@ use std::sync::Arc;
 use ferryboat_core::ObjectStore;
 use futures::FutureExt;
 
-pub use awkward::{awkward_corpus, awkward_keys, body as awkward_body, AwkwardKey, AwkwardResult};
+pub use awkward::{awkward_corpus, awkward_keys, awkward_keys_except, body as awkward_body, AwkwardKey, AwkwardResult};
 pub use conditional::{concurrent_create, conditional_get, conditional_put};
 pub use copy_delete::{batch_delete, copy, copy_if_not_exists, rename};
 pub use list::{list_delimiter, list_offset, list_order, list_pagination, list_prefix_is_directory};
