@@ -14,14 +14,18 @@
 //!   `PutMode::Create` hard-links the temp file to the key, so exactly one of several
 //!   creators wins, across processes too. `PutMode::Update` is a compare-and-swap under an
 //!   in-process lock: atomic among users of this process only.
-//! - `.ferry/` at the root is reserved (temp files, metadata sidecars, multipart parts); keys
-//!   starting with `.ferry/` are [`Error::InvalidPath`].
+//! - Keys map to file names through a bijective per-segment escaping (see `local/names.rs`): the
+//!   folder marker `photos/` is the file `photos/‛`, `a//b` is `a/‛/b`, `../x` is `‛../x`,
+//!   and `.ferry/x` is `‛.ferry/x`, so the store's own `.ferry/` at the root (temp files,
+//!   metadata sidecars, multipart parts) is never a key. A name someone else wrote, such
+//!   as `‛x`, is the key `‛x`.
 //! - Symbolic links are not objects: listings skip them. A read may follow a link that stays
 //!   inside the root.
 //! - ETags are derived from inode, modification time and size: free to compute, different
 //!   after every write, but not content hashes.
-//! - Keys are stored as file names, so each segment must fit the filesystem's name limit
-//!   (255 bytes on most); a longer one is [`Error::InvalidPath`] on write and absent on read.
+//! - What a Linux file system cannot hold even so is refused for that key alone with
+//!   [`Error::InvalidPath`] on write and absent on read: a segment over 255 bytes once
+//!   encoded, or a NUL. A listed file name that is not UTF-8 is an error item, not a skip.
 //! - A read streams from the file handle opened when it started: a concurrent overwrite
 //!   (a rename) never splices two versions, and the etag describes the bytes read.
 //! - Temp files older than a day, left by a crashed writer, are removed when a store opens.
