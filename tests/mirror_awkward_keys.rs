@@ -133,7 +133,10 @@ async fn awkward_keys_cross_every_provider_or_fail_by_name() {
     let tmp = tempfile::tempdir().unwrap();
     let local = ferryboat::open(&tmp.path().join("local").display().to_string()).await.unwrap();
     let local_refused = hop("S3 -> local", &source, &local).await;
-    assert_eq!(local_refused, keys_of(&["dir-child", "long-segment"]), "S3 -> local");
+    // Copies run concurrently: whichever of `dir` and `dir/file` is written second fails.
+    let one_of_dir =
+        [keys_of(&["dir-child", "long-segment"]), keys_of(&["dir-object", "long-segment"])].contains(&local_refused);
+    assert!(one_of_dir, "S3 -> local: {local_refused:?}");
     let (_, again) = common::s3_bucket(&moto, "awk-again").await;
     let again: Arc<dyn ObjectStore> = again;
     assert!(hop("local -> S3", &local, &again).await.is_empty());

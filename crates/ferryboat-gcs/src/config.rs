@@ -266,7 +266,9 @@ mod tests {
         assert_eq!(prefix.unwrap().as_str(), "a/b c");
         assert!(parse_url(&Url::parse("gs://bkt/?endpont=x").unwrap()).is_err());
         assert!(parse_url(&Url::parse("s3://bkt/").unwrap()).is_err());
-        assert!(parse_url(&Url::parse("gs://bkt/a//b").unwrap()).is_err());
+        let (_, prefix) = parse_url(&Url::parse("gs://bkt/a//b/").unwrap()).unwrap();
+        assert_eq!(prefix.unwrap().as_str(), "a//b", "empty segments kept, one trailing `/` dropped");
+        assert!(parse_url(&Url::parse("gs://bkt//").unwrap()).is_err());
         assert!(parse_url(&Url::parse("gs://u:p@bkt/").unwrap()).is_err());
     }
 }

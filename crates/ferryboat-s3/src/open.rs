@@ -71,11 +71,8 @@ pub(crate) fn config_from_url(
         }
     };
     let host = url.host_str().map(percent_decode).transpose()?.unwrap_or_default();
-    let mut segments: Vec<String> = url
-        .path_segments()
-        .map(|s| s.map(percent_decode).collect::<Result<Vec<_>>>())
-        .transpose()?
-        .unwrap_or_default();
+    let mut segments: Vec<String> =
+        url.path_segments().map(|s| s.map(percent_decode).collect::<Result<Vec<_>>>()).transpose()?.unwrap_or_default();
 
     let scheme = url.scheme();
     let (provider, bucket, region, endpoint) = if scheme == "s3" {

@@ -155,7 +155,9 @@ pub async fn awkward_keys_except(
     for key in listed.keys() {
         match corpus.iter().find(|k| &k.key == key) {
             Some(k) => problems.push(format!("{}: {key:?} was refused, yet it is listed", k.label)),
-            None => problems.push(format!("listed {key:?}, which is no corpus key: a key was stored under another name")),
+            None => {
+                problems.push(format!("listed {key:?}, which is no corpus key: a key was stored under another name"))
+            }
         }
     }
     for k in &stored {
