@@ -282,6 +282,20 @@ mod tests {
     }
 
     #[test]
+    fn url_prefixes_keep_empty_segments_and_drop_one_trailing_slash() {
+        for (url, prefix) in [
+            ("s3://b", None),
+            ("s3://b/", None),
+            ("s3://b/p/", Some("p")),
+            ("s3://b/a//c/", Some("a//c")),
+            ("s3://b/a%00b", Some("a\0b")),
+        ] {
+            let (_, p) = parse(url).unwrap();
+            assert_eq!(p.as_ref().map(|p| p.as_str()), prefix, "{url}");
+        }
+    }
+
+    #[test]
     fn bad_urls_say_what_is_wrong() {
         for (url, expected) in [
             ("nimbus://x/b", "unknown provider `nimbus`"),
@@ -291,7 +305,7 @@ mod tests {
             ("s3://b?regoin=eu-west-1", "unknown parameter `regoin`"),
             ("s3://b?path_style=maybe", "must be true or false"),
             ("s3://key:secret@b", "credentials do not belong in the URL"),
-            ("s3://b/a%00b", "key prefix"),
+            ("s3://b//", "key prefix"),
         ] {
             match parse(url) {
                 Ok((c, p)) => panic!("{url} was accepted: {c:?} {p:?}"),
