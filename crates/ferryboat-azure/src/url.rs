@@ -50,7 +50,7 @@ pub fn parse_url(url: &Url) -> Result<(AzureConfig, Option<ObjectPath>)> {
         }
         "azure" => {
             let account = url.host_str().ok_or_else(|| need("account"))?.to_owned();
-            let container = segments.first().ok_or_else(|| need("container"))?.clone();
+            let container = segments.first().filter(|s| !s.is_empty()).ok_or_else(|| need("container"))?.clone();
             let config = match AzureConfig::from_env(container.clone()) {
                 Ok(c) if c.account() == account => c,
                 _ => AzureConfig::new(account, container).with_credentials(credentials_from_env()),
@@ -61,8 +61,8 @@ pub fn parse_url(url: &Url) -> Result<(AzureConfig, Option<ObjectPath>)> {
             let host = url.host_str().ok_or_else(|| need("host"))?;
             let sas = sas_from(url);
             let (config, rest) = if is_loopback(url) {
-                let account = segments.first().ok_or_else(|| need("account"))?.clone();
-                let container = segments.get(1).ok_or_else(|| need("container"))?.clone();
+                let account = segments.first().filter(|s| !s.is_empty()).ok_or_else(|| need("account"))?.clone();
+                let container = segments.get(1).filter(|s| !s.is_empty()).ok_or_else(|| need("container"))?.clone();
                 let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
                 let endpoint = format!("{}://{host}{port}/{account}", url.scheme());
                 let credentials = match credentials_from_env() {
@@ -84,7 +84,7 @@ pub fn parse_url(url: &Url) -> Result<(AzureConfig, Option<ObjectPath>)> {
                             redacted(url)
                         ))
                     })?;
-                let container = segments.first().ok_or_else(|| need("container"))?.clone();
+                let container = segments.first().filter(|s| !s.is_empty()).ok_or_else(|| need("container"))?.clone();
                 let config = AzureConfig::new(account, container)
                     .with_endpoint(format!("{}://{host}", url.scheme()))
                     .with_credentials(credentials_from_env());
@@ -102,7 +102,7 @@ pub fn parse_url(url: &Url) -> Result<(AzureConfig, Option<ObjectPath>)> {
     }
 }
 
-/// Decoded path segments; an empty last segment (trailing `/`) is dropped.
+/// Decoded path segments (the prefix drops a trailing `/`, see `prefix`).
 fn segments(url: &Url) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for s in url.path_segments().into_iter().flatten() {
@@ -111,17 +111,11 @@ fn segments(url: &Url) -> Result<Vec<String>> {
             .map_err(|_| Error::invalid_config(format!("Azure URL {}: path is not UTF-8", redacted(url))))?;
         out.push(decoded.into_owned());
     }
-    if out.last().is_some_and(String::is_empty) {
-        out.pop();
-    }
     Ok(out)
 }
 
 fn prefix(rest: &[String]) -> Result<Option<ObjectPath>> {
-    if rest.is_empty() {
-        return Ok(None);
-    }
-    ObjectPath::parse(rest.join("/")).map(Some)
+    ObjectPath::from_url_segments(rest)
 }
 
 /// A SAS is a query with a signature.
@@ -176,7 +170,7 @@ mod tests {
         assert!(!e.to_string().contains("SECRETSIG"), "{e}");
         let e = parse("https://acme.blob.core.windows.net/").unwrap_err();
         assert!(e.to_string().contains("no container"), "{e}");
-        let e = parse("https://acme.blob.core.windows.net/logs/a//b").unwrap_err();
+        let e = parse("https://acme.blob.core.windows.net/logs//").unwrap_err();
         assert_eq!(e.kind(), ferryboat_core::ErrorKind::InvalidPath, "{e}");
         let e = parse("https://acme.blob.core.windows.net/Bad_Name").unwrap_err();
         assert!(e.to_string().contains("container name"), "{e}");

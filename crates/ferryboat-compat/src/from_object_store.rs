@@ -41,7 +41,14 @@ fn err(e: object_store::Error) -> Error {
 }
 
 fn os_path(p: &ObjectPath) -> Result<Path> {
-    Path::parse(p.as_str()).map_err(|e| Error::InvalidPath { path: p.to_string(), reason: e.to_string() })
+    // object_store's `Path::parse` drops a leading and a trailing `/` without a word, which
+    // would address another object: a key it would change is refused like one it rejects.
+    let refuse = |reason: String| Error::InvalidPath { path: p.to_string(), reason };
+    let path = Path::parse(p.as_str()).map_err(|e| refuse(format!("the object_store client cannot carry it: {e}")))?;
+    if path.as_ref() != p.as_str() {
+        return Err(refuse("the object_store client cannot carry a leading or trailing `/`".into()));
+    }
+    Ok(path)
 }
 
 fn ferry_meta(m: object_store::ObjectMeta) -> Result<ObjectMeta> {

@@ -283,15 +283,21 @@ fn capabilities(od: &opendal::Capability) -> Capabilities {
     caps
 }
 
-/// The operator path of a key. OpenDAL trims whitespace at both ends of a path, which would
-/// silently address another object.
+/// The operator path of a key. OpenDAL normalises paths (it trims whitespace at both ends,
+/// drops a leading `/`, collapses `//`, reads a trailing `/` as a directory, and a file
+/// service resolves `.`/`..`), so such keys would silently address another object: they are
+/// refused here, each naming why.
 fn od_path(p: &ObjectPath) -> Result<&str> {
     let s = p.as_str();
+    let refuse = |reason: &str| Err(Error::InvalidPath { path: s.to_string(), reason: reason.into() });
     if s.trim() != s {
-        return Err(Error::InvalidPath {
-            path: s.to_string(),
-            reason: "OpenDAL trims leading and trailing whitespace from paths".into(),
-        });
+        return refuse("OpenDAL trims leading and trailing whitespace from paths");
+    }
+    if s.split('/').any(|seg| seg.is_empty()) {
+        return refuse("OpenDAL cannot address a key with an empty segment (a leading, trailing or double `/`)");
+    }
+    if s.split('/').any(|seg| seg == "." || seg == "..") {
+        return refuse("OpenDAL cannot address a key with a `.` or `..` segment");
     }
     Ok(s)
 }

@@ -49,8 +49,16 @@ fn key(path: &Path) -> Result<ObjectPath> {
     ObjectPath::parse(path.as_ref()).map_err(err)
 }
 
+/// The object_store path of a key; one `Path::parse` would change (a leading or trailing
+/// `/`, which it drops) is refused rather than reported under another name.
 fn path(key: &ObjectPath) -> Result<Path> {
-    Path::parse(key.as_str()).map_err(|source| object_store::Error::InvalidPath { source })
+    let p = Path::parse(key.as_str()).map_err(|source| object_store::Error::InvalidPath { source })?;
+    if p.as_ref() != key.as_str() {
+        return Err(object_store::Error::InvalidPath {
+            source: object_store::path::Error::EmptySegment { path: key.to_string() },
+        });
+    }
+    Ok(p)
 }
 
 fn meta(m: ferryboat_core::ObjectMeta) -> Result<ObjectMeta> {

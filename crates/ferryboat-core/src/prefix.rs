@@ -20,6 +20,12 @@ use crate::types::{
 ///
 /// What `s3://bucket/backup` opens. Keys outside the prefix cannot be reached through it.
 ///
+/// The folder marker of the prefix itself (`backup/`, which the S3, GCS and Azure consoles
+/// create) would have the empty name in the view, which no key can have: like the object
+/// `backup`, it is outside the view. Listings leave it out and nothing through the view can
+/// read, overwrite or delete it. Every other key under `backup/` is in the view, including
+/// `backup//x` (in the view: `/x`) and `backup/x/` (in the view: `x/`).
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> ferryboat_core::Result<()> {
 /// use std::sync::Arc;
@@ -55,6 +61,11 @@ impl PrefixStore {
 
     fn full(&self, path: &ObjectPath) -> Result<ObjectPath> {
         self.prefix.join(path.as_str())
+    }
+
+    /// Whether `path` is the view's own folder marker `prefix/` (see the type's docs).
+    fn is_root_marker(prefix: &ObjectPath, path: &ObjectPath) -> bool {
+        path.strip_prefix(prefix) == Some("")
     }
 
     fn strip(prefix: &ObjectPath, path: &ObjectPath) -> Result<ObjectPath> {
@@ -127,7 +138,15 @@ impl ObjectStore for PrefixStore {
         match inner_opts {
             Ok(inner_opts) => {
                 let prefix = self.prefix.clone();
-                self.inner.list_opts(inner_opts).map(move |m| m.and_then(|m| Self::strip_meta(&prefix, m))).boxed()
+                let prefix_ref = self.prefix.clone();
+                self.inner
+                    .list_opts(inner_opts)
+                    .filter(move |m| {
+                        let marker = matches!(m, Ok(m) if Self::is_root_marker(&prefix_ref, &m.path));
+                        futures::future::ready(!marker)
+                    })
+                    .map(move |m| m.and_then(|m| Self::strip_meta(&prefix, m)))
+                    .boxed()
             }
             Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
         }
@@ -139,14 +158,21 @@ impl ObjectStore for PrefixStore {
             None => self.prefix.clone(),
         };
         let result = self.inner.list_with_delimiter(Some(&full)).await?;
-        Ok(ListResult {
-            common_prefixes: result
-                .common_prefixes
-                .iter()
-                .map(|p| Self::strip(&self.prefix, p))
-                .collect::<Result<_>>()?,
-            objects: result.objects.into_iter().map(|m| Self::strip_meta(&self.prefix, m)).collect::<Result<_>>()?,
-        })
+        let mut common_prefixes = Vec::with_capacity(result.common_prefixes.len());
+        for p in &result.common_prefixes {
+            if Self::is_root_marker(&self.prefix, p) {
+                // Inner directory `prefix/` holds `prefix//x`: the view's root-level `/x`.
+                return Err(crate::path::unnamed_dir(&self.info.provider));
+            }
+            common_prefixes.push(Self::strip(&self.prefix, p)?);
+        }
+        let objects = result
+            .objects
+            .into_iter()
+            .filter(|m| !Self::is_root_marker(&self.prefix, &m.path))
+            .map(|m| Self::strip_meta(&self.prefix, m))
+            .collect::<Result<_>>()?;
+        Ok(ListResult { common_prefixes, objects })
     }
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
@@ -166,6 +192,7 @@ impl ObjectStore for PrefixStore {
             .list_pending_uploads(Some(&full))
             .await?
             .into_iter()
+            .filter(|u| !Self::is_root_marker(&self.prefix, &u.path))
             .map(|mut u| {
                 u.path = Self::strip(&self.prefix, &u.path)?;
                 Ok(u)
@@ -177,5 +204,41 @@ impl ObjectStore for PrefixStore {
         let mut full = upload.clone();
         full.path = self.full(&upload.path)?;
         self.inner.abort_pending_upload(&full).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryStore;
+    use crate::store::ObjectStoreExt;
+    use futures::TryStreamExt;
+
+    fn key(s: &str) -> ObjectPath {
+        ObjectPath::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_prefix_folder_marker_is_outside_the_view_and_every_other_key_inside() {
+        let inner = Arc::new(MemoryStore::new());
+        for k in ["p", "p/", "p//x", "p/a/", "p/a/b", "pa", "p/ "] {
+            inner.put(&key(k), k.to_string().into()).await.unwrap();
+        }
+        let view = PrefixStore::new(inner.clone(), key("p"));
+        let listed: Vec<String> = view.list(None).map_ok(|m| m.path.to_string()).try_collect().await.unwrap();
+        assert_eq!(listed, [" ", "/x", "a/", "a/b"]);
+        assert_eq!(view.get(&key("a/")).await.unwrap().bytes().await.unwrap(), "p/a/");
+        let level = view.list_with_delimiter(Some(&key("a"))).await.unwrap();
+        let names: Vec<_> = level.objects.iter().map(|m| m.path.to_string()).collect();
+        assert_eq!(names, ["a/", "a/b"]);
+        // `p//x` is `/x` in the view: its directory has the empty name, which no level names.
+        let err = view.list_with_delimiter(None).await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::NotSupported, "{err}");
+        // Nothing through the view touches the marker.
+        view.delete(&key("/x")).await.unwrap();
+        assert!(inner.exists(&key("p/")).await.unwrap());
+        let level = view.list_with_delimiter(None).await.unwrap();
+        assert_eq!(level.common_prefixes, [key("a")]);
+        assert_eq!(level.objects.iter().map(|m| m.path.to_string()).collect::<Vec<_>>(), [" "]);
     }
 }

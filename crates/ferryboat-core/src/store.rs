@@ -98,7 +98,8 @@ pub trait ObjectStore: Send + Sync + fmt::Debug + 'static {
             match rest.find('/') {
                 None => out.objects.push(meta),
                 Some(i) => {
-                    let dir = ObjectPath::parse(&meta.path.as_str()[..base_len + i])?;
+                    let dir =
+                        ObjectPath::from_common_prefix(&self.info().provider, &meta.path.as_str()[..base_len + i + 1])?;
                     if out.common_prefixes.last() != Some(&dir) {
                         out.common_prefixes.push(dir);
                     }

@@ -260,6 +260,13 @@ mod tests {
             "dir/sub/leaf",
             "sp ace/x",
             "100%+#?.bin",
+            "m/",
+            "m/x",
+            "m//y",
+            "m//",
+            "m/./z",
+            "m/../z",
+            "m/ /w",
         ];
         for k in tricky {
             store.put(&ObjectPath::parse(k).unwrap(), "x".into()).await.unwrap();
@@ -285,11 +292,27 @@ mod tests {
                 offset: Some(ObjectPath::parse("t/d17/s1").unwrap()),
             },
             ListOptions { prefix: None, offset: Some(ObjectPath::parse("t/d33").unwrap()) },
+            ListOptions { prefix: Some(ObjectPath::parse("m").unwrap()), offset: None },
+            ListOptions { prefix: Some(ObjectPath::parse("m/").unwrap()), offset: None },
+            ListOptions { prefix: None, offset: Some(ObjectPath::parse("m/").unwrap()) },
         ];
         for opts in cases {
             let flat = keys(store.list_opts(opts.clone())).await;
             assert!(!flat.is_empty() || opts.offset.is_some(), "{opts:?}");
             assert_eq!(keys(by_level(store.clone(), opts.clone())).await, flat, "{opts:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn keys_starting_with_a_slash_stop_a_walk_by_level_with_a_clear_error() {
+        let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+        for k in ["/lead", "a"] {
+            store.put(&ObjectPath::parse(k).unwrap(), "x".into()).await.unwrap();
+        }
+        let items: Vec<_> = by_level(store.clone(), ListOptions::default()).collect().await;
+        let err = items.into_iter().find_map(|r| r.err()).expect("the walk stops with an error");
+        assert_eq!(err.kind(), crate::ErrorKind::NotSupported, "{err}");
+        assert!(err.to_string().contains("list recursively"), "{err}");
+        assert_eq!(keys(store.list_opts(ListOptions::default())).await, ["/lead", "a"], "the flat listing has them");
     }
 }

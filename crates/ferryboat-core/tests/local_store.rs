@@ -306,14 +306,23 @@ async fn a_file_as_root_is_a_clear_configuration_error() {
 
 #[cfg(unix)]
 #[tokio::test]
-async fn names_that_are_not_keys_are_skipped_not_fatal() {
+async fn names_that_are_not_keys_are_error_items_not_skips() {
     use std::os::unix::ffi::OsStrExt;
     let (_t, s) = store();
     s.put(&key("good"), "g".into()).await.unwrap();
     std::fs::write(s.root().join(std::ffi::OsStr::from_bytes(b"bad\xff")), "x").unwrap();
+    // A control character is an ordinary key character.
     std::fs::write(s.root().join("ctl\u{1}"), "x").unwrap();
-    assert_eq!(keys(&s, None, None).await, ["good"]);
-    assert_eq!(s.list_with_delimiter(None).await.unwrap().objects.len(), 1);
+    let items: Vec<_> = s.list(None).collect().await;
+    assert_eq!(items.len(), 3, "{items:?}");
+    let bad = items.iter().find_map(|r| r.as_ref().err()).expect("the non-UTF-8 name is an error item");
+    assert_eq!(bad.kind(), ErrorKind::InvalidPath);
+    assert!(bad.to_string().contains("not UTF-8"), "{bad}");
+    let good: Vec<_> = items.iter().filter_map(|r| r.as_ref().ok()).map(|m| m.path.to_string()).collect();
+    assert_eq!(good, ["ctl\u{1}", "good"]);
+    // One level is one answer: the bad name fails it rather than vanish from it.
+    let err = s.list_with_delimiter(None).await.unwrap_err();
+    assert!(err.to_string().contains("not UTF-8"), "{err}");
 }
 
 #[tokio::test]

@@ -77,28 +77,97 @@ fn assert_denied<T: std::fmt::Debug>(r: ferryboat_core::Result<T>, k: &str, case
     }
 }
 
-#[test]
-fn hostile_keys_are_rejected_before_any_filesystem_call() {
-    for bad in ["../x", "a/../../x", "/etc/passwd", "a/./b", "a\0b", "..", "a/..", "x\n"] {
-        let err = ObjectPath::parse(bad).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidPath, "{bad:?}");
+/// Keys every provider accepts that would climb out of, or alias within, a directory if they
+/// were paths: each is stored under the root through the escaping encoding, read back by its
+/// own key, listed as itself, deleted, and nothing outside the root moves.
+const HOSTILE: &[(&str, &str)] = &[
+    ("../x", "‛../x"),
+    ("c/../../x", "c/‛../‛../x"),
+    ("../../outside/secret.txt", "‛../‛../outside/secret.txt"),
+    ("/etc/passwd", "‛/etc/passwd"),
+    ("/", "‛/‛"),
+    ("d//", "d/‛/‛"),
+    ("a/./b", "a/‛./b"),
+    ("f/..", "f/‛.."),
+    (".", "‛."),
+    ("a/..", "a/‛.."),
+    ("a/", "a/‛"),
+    ("b//c", "b/‛/c"),
+    ("x\n", "x\n"),
+    ("‛..", "‛‛.."),
+];
+
+#[tokio::test]
+async fn hostile_keys_stay_beneath_the_root_under_their_encoded_names() {
+    let f = fixture();
+    for (k, on_disk) in HOSTILE {
+        f.store.put(&key(k), k.to_string().into()).await.unwrap();
+        assert_eq!(fs::read_to_string(f.root.join(on_disk)).unwrap(), *k, "{k:?} is the file {on_disk:?}");
+        assert_eq!(f.store.get(&key(k)).await.unwrap().bytes().await.unwrap(), *k, "{k:?} reads back");
+        f.assert_outside_unchanged(k);
     }
+    let mut expected: Vec<&str> = HOSTILE.iter().map(|(k, _)| *k).collect();
+    expected.sort();
+    // `a` cannot be beside `a/...` on disk; none of the above is such a pair.
+    let listed: Vec<String> = f.store.list(None).map_ok(|m| m.path.to_string()).try_collect().await.unwrap();
+    assert_eq!(listed, expected, "listed as themselves, in byte order");
+    for (k, _) in HOSTILE {
+        f.store.delete(&key(k)).await.unwrap();
+    }
+    assert!(f.store.list(None).try_collect::<Vec<_>>().await.unwrap().is_empty());
+    let left: Vec<_> = fs::read_dir(&f.root).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, [".ferry"], "deletes leave only the store's own directory");
+    f.assert_outside_unchanged("after deletes");
 }
 
 #[tokio::test]
-async fn reserved_directory_is_not_addressable() {
+async fn keys_no_file_name_can_hold_are_refused_alone() {
     let f = fixture();
-    for k in [".ferry/tmp/x", ".ferry/meta/a", ".ferry"] {
+    for (k, why) in [("a\0b", "NUL"), (&*format!("d/{}", "n".repeat(256)), "segment 2 is 256 bytes")] {
         let err = f.store.put(&key(k), "x".into()).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidPath, "put {k}");
-        assert_eq!(f.store.get(&key(k)).await.unwrap_err().kind(), ErrorKind::InvalidPath, "get {k}");
-        assert_eq!(f.store.delete(&key(k)).await.unwrap_err().kind(), ErrorKind::InvalidPath, "delete {k}");
+        assert_eq!(err.kind(), ErrorKind::InvalidPath, "{k:?}");
+        assert!(err.to_string().contains(why), "{k:?}: {err}");
+        assert_eq!(f.store.head(&key(k)).await.unwrap_err().kind(), ErrorKind::NotFound);
+        f.store.delete(&key(k)).await.unwrap();
     }
-    assert!(f.root.join(".ferry/tmp").is_dir(), "the reserved directory survives");
-    // `.ferrying` is an ordinary key.
-    f.store.put(&key(".ferrying/x"), "ok".into()).await.unwrap();
+    // 254 bytes plus the escape would be 257 bytes: the escape counts.
+    let escaped = format!("{}..", "‛".repeat(84));
+    assert_eq!(escaped.len(), 254);
+    assert!(f.store.put(&key(&escaped), "x".into()).await.unwrap_err().to_string().contains("257 bytes"));
+    f.assert_outside_unchanged("refusals");
+}
+
+#[tokio::test]
+async fn the_store_directory_is_not_addressable_and_its_names_are_ordinary_keys() {
+    let f = fixture();
+    // Keys naming the store's own directory are stored beside it, escaped, never in it.
+    for k in [".ferry/tmp/x", ".ferry/meta/a", ".ferry/uploads/u-1/record", "‛.ferry"] {
+        f.store.put(&key(k), k.to_string().into()).await.unwrap();
+        assert_eq!(f.store.get(&key(k)).await.unwrap().bytes().await.unwrap(), *k);
+    }
+    f.store.put(&key(".ferry"), "top".into()).await.unwrap_err(); // a directory `.ferry/` holds keys now
+    assert_eq!(fs::read_to_string(f.root.join("‛.ferry/tmp/x")).unwrap(), ".ferry/tmp/x");
+    assert_eq!(fs::read_to_string(f.root.join("‛‛.ferry")).unwrap(), "‛.ferry");
+    assert!(f.root.join(".ferry/tmp").is_dir(), "the store's directory survives");
+    assert!(!f.root.join(".ferry/tmp/x").exists(), "no key lands in the temp directory");
+    // Names the store uses elsewhere, and deeper `.ferry` segments, are ordinary keys.
+    for k in [".ferrying/x", ".ferry-uploads/x/p00001", "a/.ferry/tmp"] {
+        f.store.put(&key(k), "ok".into()).await.unwrap();
+    }
     let keys: Vec<_> = f.store.list(None).map_ok(|m| m.path.to_string()).try_collect().await.unwrap();
-    assert_eq!(keys, [".ferrying/x"]);
+    assert_eq!(
+        keys,
+        [
+            ".ferry-uploads/x/p00001",
+            ".ferry/meta/a",
+            ".ferry/tmp/x",
+            ".ferry/uploads/u-1/record",
+            ".ferrying/x",
+            "a/.ferry/tmp",
+            "‛.ferry"
+        ]
+    );
+    f.assert_outside_unchanged(".ferry");
 }
 
 #[tokio::test]

@@ -165,15 +165,17 @@ pub(crate) fn parse_url(url: &Url) -> Result<(GcsBuilder, Option<ObjectPath>)> {
         }
     }
     let builder = builder.with_env();
-    let raw = url.path().trim_matches('/');
-    let prefix = if raw.is_empty() {
-        None
-    } else {
-        let decoded = percent_encoding::percent_decode_str(raw)
-            .decode_utf8()
-            .map_err(|_| Error::invalid_config("the prefix in the gs:// URL is not valid UTF-8"))?;
-        Some(ObjectPath::parse(decoded.into_owned())?)
-    };
+    let raw = url.path().strip_prefix('/').unwrap_or(url.path());
+    let segments = raw
+        .split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|d| d.into_owned())
+                .map_err(|_| Error::invalid_config("the prefix in the gs:// URL is not valid UTF-8"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let prefix = ObjectPath::from_url_segments(&segments)?;
     Ok((builder, prefix))
 }
 
@@ -264,7 +266,9 @@ mod tests {
         assert_eq!(prefix.unwrap().as_str(), "a/b c");
         assert!(parse_url(&Url::parse("gs://bkt/?endpont=x").unwrap()).is_err());
         assert!(parse_url(&Url::parse("s3://bkt/").unwrap()).is_err());
-        assert!(parse_url(&Url::parse("gs://bkt/a//b").unwrap()).is_err());
+        let (_, prefix) = parse_url(&Url::parse("gs://bkt/a//b/").unwrap()).unwrap();
+        assert_eq!(prefix.unwrap().as_str(), "a//b", "empty segments kept, one trailing `/` dropped");
+        assert!(parse_url(&Url::parse("gs://bkt//").unwrap()).is_err());
         assert!(parse_url(&Url::parse("gs://u:p@bkt/").unwrap()).is_err());
     }
 }

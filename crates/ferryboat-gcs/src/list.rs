@@ -85,8 +85,9 @@ pub fn parse_list_page(body: &[u8]) -> Result<ParsedPage> {
     let page = decode_page(body, "listing page")?;
     let mut guard = ListingGuard::new(crate::PROVIDER, "listing page");
     let next_page_token = checked_page(&mut guard, &page)?;
-    let prefixes = page.prefixes.iter().filter_map(|p| level_prefix(p)).collect();
-    Ok(ParsedPage { objects: page.items.into_iter().filter_map(to_meta).collect(), prefixes, next_page_token })
+    let prefixes = page.prefixes.iter().filter_map(|p| level_prefix(p)).collect::<Result<_>>()?;
+    let objects = page.items.into_iter().filter_map(to_meta).collect::<Result<_>>()?;
+    Ok(ParsedPage { objects, prefixes, next_page_token })
 }
 
 /// Every object resource whose name starts with `prefix` (raw, reserved keys included), in
@@ -129,7 +130,7 @@ pub(crate) fn list_objects(store: GcsStore, opts: ListOptions) -> BoxStream<'sta
             let offset = offset.clone();
             // startOffset is inclusive and not every server honours it: filter here as well.
             let kept = items.into_iter().filter(move |r| offset.as_deref().is_none_or(|o| r.name.as_str() > o));
-            stream::iter(kept.filter_map(to_meta).map(Ok))
+            stream::iter(kept.filter_map(to_meta))
         })
         .try_flatten()
         .boxed()
@@ -146,8 +147,12 @@ pub(crate) async fn list_level(store: &GcsStore, prefix: Option<&ObjectPath>) ->
         let page = list_page(store, prefix.as_deref(), true, None, token.as_deref()).await?;
         let entries = page.items.len() + page.prefixes.len();
         guard.next_page(page.next_page_token.as_deref().filter(|t| !t.is_empty()), entries)?;
-        out.objects.extend(page.items.into_iter().filter_map(to_meta));
-        dirs.extend(page.prefixes.iter().filter_map(|p| level_prefix(p)));
+        for meta in page.items.into_iter().filter_map(to_meta) {
+            out.objects.push(meta?);
+        }
+        for dir in page.prefixes.iter().filter_map(|p| level_prefix(p)) {
+            dirs.insert(dir?);
+        }
         token = page.next_page_token.filter(|t| !t.is_empty());
         if token.is_none() {
             break;
@@ -170,34 +175,20 @@ fn checked_page(guard: &mut ListingGuard, page: &ObjectList) -> Result<Option<St
     Ok(next)
 }
 
-/// The directory a common prefix names, skipping the upload-part prefix and prefixes ferry
-/// cannot represent, which it logs.
-fn level_prefix(p: &str) -> Option<ObjectPath> {
-    let dir = p.trim_end_matches('/');
-    if format!("{dir}/") == RESERVED_PREFIX {
+/// The directory a common prefix names, skipping the upload-part prefix; one ferry cannot
+/// name is an error, never a silent skip.
+fn level_prefix(p: &str) -> Option<Result<ObjectPath>> {
+    if p == RESERVED_PREFIX {
         return None;
     }
-    match ObjectPath::parse(dir) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            tracing::warn!(prefix = %p, error = %e, "skipping a prefix ferry cannot name");
-            None
-        }
-    }
+    Some(ObjectPath::from_common_prefix(crate::PROVIDER, p))
 }
 
-/// Converts a listed object, skipping upload parts and names ferry cannot represent (such as
-/// `dir/` placeholders made by the console), which it logs.
-fn to_meta(r: ObjectResource) -> Option<ObjectMeta> {
+/// Converts a listed object, skipping upload parts; a name ferry cannot represent is an
+/// error item, never a silent skip. Folder markers (`dir/`, made by the console) are objects.
+fn to_meta(r: ObjectResource) -> Option<Result<ObjectMeta>> {
     if r.name.starts_with(RESERVED_PREFIX) {
         return None;
     }
-    let name = r.name.clone();
-    match r.into_meta() {
-        Ok(m) => Some(m),
-        Err(e) => {
-            tracing::warn!(key = %name, error = %e, "skipping an object ferry cannot name");
-            None
-        }
-    }
+    Some(r.into_meta())
 }

@@ -170,7 +170,9 @@ mod tests {
         assert_eq!(m.metadata.get("k").map(String::as_str), Some("v"));
         let secs = m.last_modified.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
         assert_eq!(secs, 1_714_557_600);
-        let bad: ObjectResource = serde_json::from_str(r#"{"name":"trailing/"}"#).unwrap();
+        let marker: ObjectResource = serde_json::from_str(r#"{"name":"trailing/"}"#).unwrap();
+        assert_eq!(marker.into_meta().unwrap().path.as_str(), "trailing/");
+        let bad: ObjectResource = serde_json::from_str(r#"{"name":""}"#).unwrap();
         assert!(matches!(bad.into_meta(), Err(Error::InvalidPath { .. })));
     }
 }

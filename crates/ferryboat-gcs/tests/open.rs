@@ -72,7 +72,7 @@ async fn bad_configuration_is_refused_before_any_request() {
         ("gs://bucket?endpoint=ftp://127.0.0.1", "scheme"),
         ("gs://Not_A_Bucket", "bucket name"),
         ("gs://bucket?region=eu", "unknown"),
-        ("gs://bucket/a//b?endpoint=http://127.0.0.1:1", "empty segment"),
+        ("gs://bucket//?endpoint=http://127.0.0.1:1", "empty key"),
     ] {
         let err = ferryboat_gcs::open_url(&url::Url::parse(url).unwrap()).await.unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. } | Error::InvalidPath { .. }), "{url}: {err}");

@@ -230,7 +230,7 @@ proptest! {
         }
         match parse_list_page(&body) {
             Ok(_) => prop_assert!(serde_json::from_slice::<Value>(&body).is_ok()),
-            Err(e) => prop_assert!(matches!(e, Error::Generic { .. }), "{e:?}"),
+            Err(e) => prop_assert!(matches!(e, Error::Generic { .. } | Error::InvalidPath { .. }), "{e:?}"),
         }
         let text = String::from_utf8_lossy(&body);
         let err = ServiceAccount::from_json(&text).expect_err("random bytes are no key");
@@ -356,21 +356,25 @@ proptest! {
             prop_assert!(err.to_string().contains("continuation token of"), "{err}");
             return Ok(());
         }
+        // A name or prefix no ObjectPath can be fails the page: never a silent skip.
+        let dir_of = |p: &str| ObjectPath::from_common_prefix("gcs", p);
+        let bad_name = names.iter().any(|n| !n.starts_with(RESERVED_PREFIX) && ObjectPath::parse(*n).is_err());
+        let bad_dir = prefixes.iter().filter_map(Value::as_str).any(|p| p != RESERVED_PREFIX && dir_of(p).is_err());
+        if bad_name || bad_dir {
+            let err = result.expect_err("a name no key can be was skipped or accepted");
+            prop_assert!(matches!(err, Error::InvalidPath { .. } | Error::NotSupported { .. }), "{err:?}");
+            return Ok(());
+        }
         let page = result.map_err(|e| TestCaseError::fail(format!("a sound page was refused: {e}")))?;
-        let expected: Vec<&str> = names
-            .iter()
-            .copied()
-            .filter(|n| !n.starts_with(RESERVED_PREFIX) && ObjectPath::parse(*n).is_ok())
-            .collect();
+        let expected: Vec<&str> = names.iter().copied().filter(|n| !n.starts_with(RESERVED_PREFIX)).collect();
         let got: Vec<&str> = page.objects.iter().map(|m| m.path.as_str()).collect();
         prop_assert_eq!(got, expected);
         prop_assert_eq!(page.next_page_token.as_deref(), token);
         let expected_dirs: Vec<String> = prefixes
             .iter()
-            .filter_map(|p| {
-                let d = p.as_str()?.trim_end_matches('/');
-                (format!("{d}/") != RESERVED_PREFIX && ObjectPath::parse(d).is_ok()).then(|| d.to_string())
-            })
+            .filter_map(Value::as_str)
+            .filter(|p| *p != RESERVED_PREFIX)
+            .filter_map(|p| dir_of(p).ok().map(ObjectPath::into_string))
             .collect();
         let got_dirs: Vec<&str> = page.prefixes.iter().map(ObjectPath::as_str).collect();
         prop_assert_eq!(got_dirs, expected_dirs);
@@ -474,11 +478,14 @@ fn known_edge_cases() {
     assert!(e.to_string().contains("int64 1.5e0 is not an integer"), "{e}");
     let m = parse_object_meta(br#"{"name":"a","size":null,"generation":"18446744073709551615"}"#).unwrap();
     assert_eq!((m.size, m.version.as_deref()), (0, Some("18446744073709551615")));
-    let e = parse_object_meta(b"{\"name\":\"a\\u0000b\"}").unwrap_err();
+    // Keys are the provider's: a control character is an ordinary key character.
+    let m = parse_object_meta(b"{\"name\":\"a\\u0000b\"}").unwrap();
+    assert_eq!(m.path.as_str(), "a\0b");
+    let e = parse_object_meta(br#"{"name":""}"#).unwrap_err();
     assert!(matches!(e, Error::InvalidPath { .. }), "{e}");
     let page =
         parse_list_page(br#"{"items":[{"name":"a/"},{"name":"b"}],"prefixes":["c/"],"nextPageToken":""}"#).unwrap();
-    assert_eq!(page.objects.len(), 1, "a console `a/` placeholder is skipped");
+    assert_eq!(page.objects.len(), 2, "a console `a/` placeholder is an object like any other");
     assert_eq!(page.prefixes.len(), 1);
     assert_eq!(page.next_page_token, None, "an empty token ends the listing");
 }

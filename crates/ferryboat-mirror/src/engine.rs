@@ -271,8 +271,8 @@ impl Mirror {
             .map(|entry| {
                 counters.list_entries.add(if matches!(entry, Entry::Both(..)) { 2 } else { 1 });
                 match &entry {
-                    Entry::Source(_) => listed_src += 1,
-                    Entry::Destination(_) => listed_dst += 1,
+                    Entry::Source(_) | Entry::Unlisted { side: "source", .. } => listed_src += 1,
+                    Entry::Destination(_) | Entry::Unlisted { .. } => listed_dst += 1,
                     Entry::Both(..) => {
                         listed_src += 1;
                         listed_dst += 1;
@@ -281,6 +281,7 @@ impl Mirror {
                 let (ctx, selector) = (ctx.clone(), selector.clone());
                 let key = match &entry {
                     Entry::Source(m) | Entry::Destination(m) | Entry::Both(m, _) => m.path.to_string(),
+                    Entry::Unlisted { error, .. } => error.path().unwrap_or_default().to_string(),
                 };
                 let task = tokio::spawn(async move { plan(&ctx, &selector, entry).await });
                 async move { joined(task.await, key, "compare", Plan::Failed) }
@@ -462,7 +463,20 @@ async fn confirm_absent(
 }
 
 async fn plan(ctx: &Ctx, selector: &Selector, entry: Entry) -> Plan {
-    if !selector.key(entry.key().as_str()) {
+    let key = match &entry {
+        Entry::Source(m) | Entry::Destination(m) | Entry::Both(m, _) => m.path.as_str(),
+        // A key no listing could name cannot be filtered either: it is a failure.
+        Entry::Unlisted { side, error } => {
+            return Plan::Failed(Failure {
+                key: error.path().unwrap_or_default().to_string(),
+                action: format!("list ({side})"),
+                kind: error.kind().to_string(),
+                reason: error.to_string(),
+                attempts: 1,
+            })
+        }
+    };
+    if !selector.key(key) {
         return Plan::Filtered;
     }
     match entry {

@@ -2,10 +2,16 @@
 //!
 //! Each listing is read by its own task into a bounded channel, so listing runs ahead of
 //! (and concurrently with) comparison and copying while memory stays at the channel's size.
+//!
+//! A listing's [`ErrorKind::InvalidPath`] item is one key the store could not name: it
+//! becomes an [`Entry::Unlisted`] (a named failure of that key) and the listing goes on.
+//! Any other error ends the merge: a listing with a page missing must never lead to deletes.
 
 use std::cmp::Ordering;
 
-use ferryboat_core::{Error, ListOptions, ObjectMeta, ObjectPath, ObjectStore, Result};
+use std::collections::VecDeque;
+
+use ferryboat_core::{Error, ErrorKind, ListOptions, ObjectMeta, ObjectPath, ObjectStore, Result};
 use futures::stream::{BoxStream, StreamExt};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -20,14 +26,13 @@ pub(crate) enum Entry {
     Destination(ObjectMeta),
     /// Both have it.
     Both(ObjectMeta, ObjectMeta),
+    /// A key the `side` ("source" or "destination") listed but could not name.
+    Unlisted { side: &'static str, error: Error },
 }
 
-impl Entry {
-    pub(crate) fn key(&self) -> &ObjectPath {
-        match self {
-            Entry::Source(m) | Entry::Destination(m) | Entry::Both(m, _) => &m.path,
-        }
-    }
+/// Whether a listing error is about one key, after which the listing goes on.
+pub(crate) fn is_key_error(e: &Error) -> bool {
+    e.kind() == ErrorKind::InvalidPath
 }
 
 /// One side's listing, read ahead by a task, checked for order as it is consumed.
@@ -38,6 +43,8 @@ struct Side {
     task: JoinHandle<()>,
     last: Option<ObjectPath>,
     peeked: Option<ObjectMeta>,
+    /// Keys this side could not name, met while peeking, not yet handed out.
+    unlisted: VecDeque<Error>,
     done: bool,
 }
 
@@ -61,19 +68,29 @@ impl Side {
             if by_level { ferryboat_core::walk::by_level(store.clone(), opts) } else { store.list_opts(opts) };
         let task = tokio::spawn(async move {
             while let Some(item) = listing.next().await {
-                let failed = item.is_err();
+                let failed = item.as_ref().is_err_and(|e| !is_key_error(e));
                 if tx.send(item).await.is_err() || failed {
                     break;
                 }
             }
         });
-        Side { name, provider: store.info().provider.clone(), rx, task, last: None, peeked: None, done: false }
+        Side {
+            name,
+            provider: store.info().provider.clone(),
+            rx,
+            task,
+            last: None,
+            peeked: None,
+            unlisted: VecDeque::new(),
+            done: false,
+        }
     }
 
     async fn peek(&mut self) -> Result<Option<&ObjectMeta>> {
-        if self.peeked.is_none() && !self.done {
+        while self.peeked.is_none() && !self.done {
             match self.rx.recv().await {
                 None => self.done = true,
+                Some(Err(e)) if is_key_error(&e) => self.unlisted.push_back(e),
                 Some(Err(e)) => {
                     self.done = true;
                     return Err(e);
@@ -138,6 +155,13 @@ impl Merge {
 
     /// The next key, or `None` at the end of both listings.
     pub(crate) async fn next(&mut self) -> Result<Option<Entry>> {
+        self.src.peek().await?;
+        self.dst.peek().await?;
+        for side in [&mut self.src, &mut self.dst] {
+            if let Some(error) = side.unlisted.pop_front() {
+                return Ok(Some(Entry::Unlisted { side: side.name, error }));
+            }
+        }
         let order = match (self.src.peek().await?, self.dst.peek().await?) {
             (None, None) => return Ok(None),
             (Some(_), None) => Ordering::Less,

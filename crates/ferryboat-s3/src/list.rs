@@ -89,10 +89,9 @@ fn truncated_without_cursor(s: &Inner, at: &str) -> Error {
     )
 }
 
+/// A listed key as an object. Folder markers (`photos/`, zero bytes) are objects like any
+/// other; a key no [`ObjectPath`] can be is an error item, never a silent skip.
 fn to_meta(e: Entry) -> Option<Result<ObjectMeta>> {
-    if e.key.ends_with('/') && e.size == 0 {
-        return None;
-    }
     Some(ObjectPath::parse(e.key).map(|path| {
         let mut meta = ObjectMeta::new(path, e.size.max(0) as u64, e.modified);
         meta.etag = e.etag;
@@ -232,11 +231,7 @@ pub(crate) async fn level(s: &Inner, prefix: Option<&ObjectPath>) -> Result<List
             }
         }
         for dir in dirs {
-            let dir = dir.trim_end_matches('/');
-            out.common_prefixes.push(ObjectPath::parse(dir).map_err(|e| Error::InvalidPath {
-                path: dir.to_string(),
-                reason: format!("common prefix is not a valid path: {e}"),
-            })?);
+            out.common_prefixes.push(ObjectPath::from_common_prefix(s.provider(), &dir)?);
         }
         match next {
             Some(t) => token = Some(t),

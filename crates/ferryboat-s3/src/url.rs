@@ -71,11 +71,8 @@ pub(crate) fn config_from_url(
         }
     };
     let host = url.host_str().map(percent_decode).transpose()?.unwrap_or_default();
-    let mut segments: Vec<String> = url
-        .path_segments()
-        .map(|s| s.filter(|s| !s.is_empty()).map(percent_decode).collect::<Result<Vec<_>>>())
-        .transpose()?
-        .unwrap_or_default();
+    let mut segments: Vec<String> =
+        url.path_segments().map(|s| s.map(percent_decode).collect::<Result<Vec<_>>>()).transpose()?.unwrap_or_default();
 
     let scheme = url.scheme();
     let (provider, bucket, region, endpoint) = if scheme == "s3" {
@@ -153,11 +150,7 @@ pub(crate) fn config_from_url(
         flag("path_style")?.unwrap_or(provider.addressing == Addressing::Path || is_self_hosted(provider));
     config.allow_http = flag("allow_http")?.unwrap_or(false);
     config.credentials = credentials(provider, env)?;
-    let prefix = if segments.is_empty() {
-        None
-    } else {
-        Some(ObjectPath::parse(segments.join("/")).map_err(|e| bad(format!("key prefix: {e}")))?)
-    };
+    let prefix = ObjectPath::from_url_segments(&segments).map_err(|e| bad(format!("key prefix: {e}")))?;
     Ok((config, prefix))
 }
 
@@ -289,6 +282,20 @@ mod tests {
     }
 
     #[test]
+    fn url_prefixes_keep_empty_segments_and_drop_one_trailing_slash() {
+        for (url, prefix) in [
+            ("s3://b", None),
+            ("s3://b/", None),
+            ("s3://b/p/", Some("p")),
+            ("s3://b/a//c/", Some("a//c")),
+            ("s3://b/a%00b", Some("a\0b")),
+        ] {
+            let (_, p) = parse(url).unwrap();
+            assert_eq!(p.as_ref().map(|p| p.as_str()), prefix, "{url}");
+        }
+    }
+
+    #[test]
     fn bad_urls_say_what_is_wrong() {
         for (url, expected) in [
             ("nimbus://x/b", "unknown provider `nimbus`"),
@@ -298,7 +305,7 @@ mod tests {
             ("s3://b?regoin=eu-west-1", "unknown parameter `regoin`"),
             ("s3://b?path_style=maybe", "must be true or false"),
             ("s3://key:secret@b", "credentials do not belong in the URL"),
-            ("s3://b/a%00b", "key prefix"),
+            ("s3://b//", "key prefix"),
         ] {
             match parse(url) {
                 Ok((c, p)) => panic!("{url} was accepted: {c:?} {p:?}"),

@@ -18,9 +18,11 @@ use crate::path::ObjectPath;
 use crate::types::{ObjectMeta, PutMode, PutResult};
 
 use super::meta::{self, Sidecar};
+use super::names::disk_path;
 use super::PROVIDER;
 
-/// The reserved directory at the root; no key may start with it.
+/// The store's own directory at the root; the key segment `.ferry` there is stored escaped
+/// (see [`super::names`]), so no key can reach it.
 pub(crate) const RESERVED: &str = ".ferry";
 pub(crate) const TMP_DIR: &str = ".ferry/tmp";
 pub(crate) const UPLOADS_DIR: &str = ".ferry/uploads";
@@ -107,7 +109,8 @@ impl Root {
     ///
     /// A directory at `key` (because `key/…` objects exist) is no object.
     pub(crate) fn stat(&self, key: &ObjectPath) -> crate::Result<Option<ObjectMeta>> {
-        match self.dir.open(key.as_str()) {
+        let Ok(rel) = disk_path(key) else { return Ok(None) }; // no file can hold it
+        match self.dir.open(rel) {
             Ok(file) => {
                 let m = file.metadata().map_err(|e| io_error(e, key.as_str(), "reading metadata"))?;
                 Ok(m.is_file().then(|| object_meta(key.clone(), &m)))
@@ -119,7 +122,8 @@ impl Root {
 
     /// Makes the parent directories of `key`.
     pub(crate) fn make_parents(&self, key: &ObjectPath) -> crate::Result<()> {
-        let Some(parent) = Path::new(key.as_str()).parent().filter(|p| !p.as_os_str().is_empty()) else {
+        let rel = disk_path(key)?;
+        let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) else {
             return Ok(());
         };
         match self.dir.create_dir_all(parent) {
@@ -170,13 +174,14 @@ impl Root {
     /// Links (`create_only`) or renames the file at `from` (relative to the root) to `key`.
     /// With `create_only` the caller removes `from` afterwards.
     pub(crate) fn place_path(&self, from: &Path, key: &ObjectPath, create_only: bool) -> crate::Result<()> {
+        let rel = disk_path(key)?;
         let mut attempt = 0;
         loop {
             self.make_parents(key)?;
             let result = if create_only {
-                self.dir.hard_link(from, &self.dir, key.as_str())
+                self.dir.hard_link(from, &self.dir, &rel)
             } else {
-                self.dir.rename(from, &self.dir, key.as_str())
+                self.dir.rename(from, &self.dir, &rel)
             };
             let e = match result {
                 Ok(()) => return Ok(()),
@@ -190,9 +195,9 @@ impl Root {
                 attempt += 1;
                 continue;
             }
-            if self.is_dir(key) {
+            if self.is_dir(&rel) {
                 // Empty directories left by a crash or by hand are no object: clear and retry.
-                if attempt < PARENT_RETRIES && self.remove_empty_tree(Path::new(key.as_str())) {
+                if attempt < PARENT_RETRIES && self.remove_empty_tree(&rel) {
                     attempt += 1;
                     continue;
                 }
@@ -228,8 +233,8 @@ impl Root {
         self.dir.remove_dir(rel).is_ok()
     }
 
-    fn is_dir(&self, key: &ObjectPath) -> bool {
-        self.dir.symlink_metadata(key.as_str()).map(|m| m.is_dir()).unwrap_or(false)
+    fn is_dir(&self, rel: &Path) -> bool {
+        self.dir.symlink_metadata(rel).map(|m| m.is_dir()).unwrap_or(false)
     }
 
     /// Removes the empty directories above `rel` up to (not including) `stop`.

@@ -62,8 +62,9 @@ impl Sidecar {
     }
 }
 
-fn sidecar_path(key: &ObjectPath) -> PathBuf {
-    Path::new(META_DIR).join(key.as_str())
+/// `None` for a key no file can hold (it has no data file either).
+fn sidecar_path(key: &ObjectPath) -> Option<PathBuf> {
+    super::names::disk_path(key).ok().map(|rel| Path::new(META_DIR).join(rel))
 }
 
 /// Writes (atomically) or removes the sidecar of `key`, now holding data with `etag`.
@@ -78,7 +79,9 @@ pub(crate) fn store(root: &Root, key: &ObjectPath, sidecar: Option<Sidecar>, eta
     let mut tmp = root.temp_file().map_err(|e| io_error(e, key.as_str(), "writing metadata"))?;
     tmp.file_mut().and_then(|f| f.write_all(&json)).map_err(|e| io_error(e, key.as_str(), "writing metadata"))?;
     tmp.finish().map_err(|e| io_error(e, key.as_str(), "writing metadata"))?;
-    let path = sidecar_path(key);
+    let Some(path) = sidecar_path(key) else {
+        return Err(crate::Error::InvalidPath { path: key.to_string(), reason: "no local file name holds it".into() });
+    };
     let mut cleared = false;
     loop {
         let parent = path.parent().unwrap_or(Path::new(META_DIR));
@@ -115,8 +118,9 @@ fn clear_stale(root: &Root, path: &Path) {
 
 /// The sidecar of `key` if it describes the data with `etag`.
 pub(crate) fn load(root: &Root, key: &ObjectPath, etag: Option<&str>) -> Option<Sidecar> {
+    let path = sidecar_path(key)?;
     let read = || -> io::Result<Vec<u8>> {
-        let file = root.dir.open(sidecar_path(key))?;
+        let file = root.dir.open(&path)?;
         let mut buf = Vec::new();
         file.take(MAX_SIDECAR).read_to_end(&mut buf)?;
         Ok(buf)
@@ -141,7 +145,7 @@ pub(crate) fn load(root: &Root, key: &ObjectPath, etag: Option<&str>) -> Option<
 
 /// Removes the sidecar of `key` and the directories it leaves empty.
 pub(crate) fn remove(root: &Root, key: &ObjectPath) {
-    let path = sidecar_path(key);
+    let Some(path) = sidecar_path(key) else { return };
     if root.dir.remove_file(&path).is_ok() {
         root.prune_parents(&path, Path::new(META_DIR));
     }

@@ -14,14 +14,18 @@
 //!   `PutMode::Create` hard-links the temp file to the key, so exactly one of several
 //!   creators wins, across processes too. `PutMode::Update` is a compare-and-swap under an
 //!   in-process lock: atomic among users of this process only.
-//! - `.ferry/` at the root is reserved (temp files, metadata sidecars, multipart parts); keys
-//!   starting with `.ferry/` are [`Error::InvalidPath`].
+//! - Keys map to file names through a bijective per-segment escaping (see `local/names.rs`): the
+//!   folder marker `photos/` is the file `photos/‛`, `a//b` is `a/‛/b`, `../x` is `‛../x`,
+//!   and `.ferry/x` is `‛.ferry/x`, so the store's own `.ferry/` at the root (temp files,
+//!   metadata sidecars, multipart parts) is never a key. A name someone else wrote, such
+//!   as `‛x`, is the key `‛x`.
 //! - Symbolic links are not objects: listings skip them. A read may follow a link that stays
 //!   inside the root.
 //! - ETags are derived from inode, modification time and size: free to compute, different
 //!   after every write, but not content hashes.
-//! - Keys are stored as file names, so each segment must fit the filesystem's name limit
-//!   (255 bytes on most); a longer one is [`Error::InvalidPath`] on write and absent on read.
+//! - What a Linux file system cannot hold even so is refused for that key alone with
+//!   [`Error::InvalidPath`] on write and absent on read: a segment over 255 bytes once
+//!   encoded, or a NUL. A listed file name that is not UTF-8 is an error item, not a skip.
 //! - A read streams from the file handle opened when it started: a concurrent overwrite
 //!   (a rename) never splices two versions, and the etag describes the bytes read.
 //! - Temp files older than a day, left by a crashed writer, are removed when a store opens.
@@ -29,6 +33,7 @@
 mod disk;
 mod meta;
 mod multipart;
+mod names;
 mod walk;
 
 use std::fmt;
@@ -54,7 +59,7 @@ use crate::types::{
     PutOptions, PutResult,
 };
 
-use disk::{io_error, is_absent, object_meta, Root, RESERVED, TMP_DIR};
+use disk::{io_error, is_absent, object_meta, Root, TMP_DIR};
 use meta::Sidecar;
 
 pub(crate) const PROVIDER: &str = "local";
@@ -164,21 +169,17 @@ where
         .map_err(|e| Error::generic(PROVIDER, "", format!("filesystem task failed: {e}"), None))?
 }
 
-/// Rejects keys inside the reserved `.ferry/` directory.
+/// Refuses, before any data is written, a key no local file name can hold.
 fn check_key(key: &ObjectPath) -> Result<()> {
-    if key.segments().next() == Some(RESERVED) {
-        return Err(Error::InvalidPath {
-            path: key.to_string(),
-            reason: "the first segment `.ferry` is reserved by the local store".into(),
-        });
-    }
-    Ok(())
+    names::disk_path(key).map(|_| ())
 }
 
 /// Opens the object at `key` and reads its full metadata from the open handle, so the etag
 /// describes exactly the bytes that will be read.
 fn open_object(root: &Root, key: &ObjectPath) -> Result<(std::fs::File, ObjectMeta)> {
-    let file = root.dir.open(key.as_str()).map_err(|e| {
+    // A key no file name can hold is no object here.
+    let rel = names::disk_path(key).map_err(|_| Error::not_found(PROVIDER, key.as_str()))?;
+    let file = root.dir.open(rel).map_err(|e| {
         if is_absent(&e) {
             Error::not_found(PROVIDER, key.as_str())
         } else {
@@ -226,31 +227,33 @@ fn rename_blocking(root: &Root, from: &ObjectPath, to: &ObjectPath, mode: CopyMo
         };
     }
     let sidecar = meta::load(root, from, src.etag.as_deref());
-    root.place_path(Path::new(from.as_str()), to, mode == CopyMode::Create)?;
+    let from_rel = names::disk_path(from)?; // it exists (stat found it), so it has a name
+    root.place_path(&from_rel, to, mode == CopyMode::Create)?;
     if mode == CopyMode::Create {
         // `to` is a second link to the data now; drop the old name.
-        root.dir.remove_file(from.as_str()).map_err(|e| io_error(e, from.as_str(), "renaming"))?;
+        root.dir.remove_file(&from_rel).map_err(|e| io_error(e, from.as_str(), "renaming"))?;
     }
     // Rename and link keep inode and mtime, so the etag (and the sidecar's) carries over.
     let etag = src.etag.unwrap_or_default();
     meta::store(root, to, sidecar, &etag)?;
     meta::remove(root, from);
-    root.prune_parents(Path::new(from.as_str()), Path::new(""));
+    root.prune_parents(&from_rel, Path::new(""));
     Ok(())
 }
 
 fn delete_blocking(root: &Root, key: &ObjectPath) -> Result<()> {
+    let Ok(rel) = names::disk_path(key) else { return Ok(()) }; // no file can hold it: absent
     let _guard = root.lock(key);
-    let removed = match root.dir.remove_file(key.as_str()) {
+    let removed = match root.dir.remove_file(&rel) {
         Ok(()) => true,
         Err(e) if is_absent(&e) => false,
         // A directory at the key means objects under `key/`, no object `key`.
-        Err(_) if root.dir.symlink_metadata(key.as_str()).is_ok_and(|m| m.is_dir()) => false,
+        Err(_) if root.dir.symlink_metadata(&rel).is_ok_and(|m| m.is_dir()) => false,
         Err(e) => return Err(io_error(e, key.as_str(), "deleting")),
     };
     meta::remove(root, key);
     if removed {
-        root.prune_parents(Path::new(key.as_str()), Path::new(""));
+        root.prune_parents(&rel, Path::new(""));
     }
     Ok(())
 }
@@ -321,7 +324,6 @@ impl ObjectStore for LocalStore {
         if opts.version.is_some() {
             return Err(Error::not_supported(PROVIDER, "reading an object version"));
         }
-        check_key(path)?;
         let key = path.clone();
         let (file, meta) = self.run(move |root| open_object(root, &key)).await?;
         check_get(PROVIDER, &meta, &opts)?;
@@ -341,7 +343,6 @@ impl ObjectStore for LocalStore {
     }
 
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
-        check_key(path)?;
         let key = path.clone();
         self.run(move |root| delete_blocking(root, &key)).await
     }
@@ -356,14 +357,12 @@ impl ObjectStore for LocalStore {
     }
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
-        check_key(from)?;
         check_key(to)?;
         let (from, to) = (from.clone(), to.clone());
         self.run(move |root| copy_blocking(root, &from, &to, opts.mode)).await
     }
 
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
-        check_key(from)?;
         check_key(to)?;
         let (from, to) = (from.clone(), to.clone());
         self.run(move |root| rename_blocking(root, &from, &to, opts.mode)).await

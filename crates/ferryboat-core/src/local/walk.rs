@@ -1,11 +1,14 @@
 //! Listings: a depth-first walk that yields keys in ascending byte order.
 //!
-//! Each directory's entries are sorted by name, a directory sorting as `name/`. Depth-first
-//! order is then byte order of full keys (`a-c` < `a/b` < `a0`, because `-` < `/` < `0`), so
-//! the walk needs memory for one directory per level, never for the whole listing.
+//! File names are decoded to key segments first (see [`super::names`]); each directory's
+//! entries are then sorted by segment, a directory sorting as `segment/`. Depth-first order
+//! is then byte order of full keys (`a-c` < `a/b` < `a0`, because `-` < `/` < `0`; the folder
+//! marker `a/` before `a/x`), so the walk needs memory for one directory per level, never for
+//! the whole listing.
 //!
-//! Symbolic links are not objects: the walk neither lists nor follows them. Names that are
-//! not valid UTF-8 or not valid keys are skipped with a warning.
+//! Symbolic links are not objects: the walk neither lists nor follows them. A file name that
+//! is not UTF-8, or a path whose key would be longer than 1,024 bytes, is an error item in
+//! the listing, never a silent skip; the walk goes on after it.
 
 use std::path::PathBuf;
 
@@ -15,20 +18,24 @@ use std::sync::Arc;
 use futures::stream::{self, BoxStream, StreamExt};
 use tokio::sync::mpsc;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::path::ObjectPath;
 use crate::types::{ListOptions, ListResult, ObjectMeta};
 
-use super::disk::{io_error, is_absent, object_meta, Root, RESERVED};
+use super::disk::{io_error, is_absent, object_meta, Root};
+use super::names::{decode_name, disk_path};
+use super::PROVIDER;
 
 /// Objects buffered between the walking thread and the consumer.
 const CHANNEL: usize = 256;
 
 /// One entry of a directory, kept only while its directory is being walked.
 struct Entry {
+    /// The key segment the file name stands for (the lossy name for a bad one).
     name: String,
     is_dir: bool,
-    entry: DirEntry,
+    /// `Err` for a name that stands for no key.
+    entry: std::result::Result<DirEntry, Error>,
 }
 
 /// Byte order of `name`, or of `name/` for a directory: depth-first order is then key order.
@@ -73,10 +80,12 @@ fn start_dir(root: &Root, prefix: Option<&ObjectPath>) -> Result<Option<(Dir, St
     let (opened, key_prefix) = match prefix {
         None => (root.dir.try_clone(), String::new()),
         Some(p) => {
-            if !real_dir(root, p)? {
+            // A directory no file name can hold holds nothing.
+            let Ok(rel) = disk_path(p) else { return Ok(None) };
+            if !real_dir(root, p, &rel)? {
                 return Ok(None);
             }
-            (root.dir.open_dir(p.as_str()), format!("{p}/"))
+            (root.dir.open_dir(rel), format!("{p}/"))
         }
     };
     match opened {
@@ -86,25 +95,23 @@ fn start_dir(root: &Root, prefix: Option<&ObjectPath>) -> Result<Option<(Dir, St
     }
 }
 
-/// Opens the subdirectory `name` of `dir`; `None` if it vanished meanwhile.
+/// Opens the subdirectory of `entry` in `dir`; `None` if it vanished meanwhile.
 ///
 /// The handle confines the walk below it: a directory swapped for a link cannot lead out.
-fn open_sub(dir: &Dir, name: &str, key: &str) -> Result<Option<Dir>> {
-    match dir.open_dir(name) {
+fn open_sub(dir: &Dir, entry: &DirEntry, key: &str) -> Result<Option<Dir>> {
+    match dir.open_dir(entry.file_name()) {
         Ok(d) => Ok(Some(d)),
         Err(e) if is_absent(&e) => Ok(None),
         Err(e) => Err(io_error(e, key, "listing")),
     }
 }
 
-/// Whether `prefix` is a directory reached without following any symlink (and not reserved).
-fn real_dir(root: &Root, prefix: &ObjectPath) -> Result<bool> {
-    if prefix.segments().next() == Some(RESERVED) {
-        return Ok(false);
-    }
+/// Whether `rel` (the path of `prefix`) is a directory reached without following any symlink.
+/// The store's own `.ferry` is never reached: the encoding escapes a key's `.ferry`.
+fn real_dir(root: &Root, prefix: &ObjectPath, rel: &std::path::Path) -> Result<bool> {
     let mut path = PathBuf::new();
-    for segment in prefix.segments() {
-        path.push(segment);
+    for component in rel.components() {
+        path.push(component);
         match root.dir.symlink_metadata(&path) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => return Ok(false),
@@ -130,39 +137,44 @@ fn read_sorted(dir: &Dir, key_prefix: &str) -> Result<Option<Vec<Entry>>> {
             Err(e) if is_absent(&e) => continue,
             Err(e) => return Err(io_error(e, dir_key, "listing")),
         };
-        let name = match entry.file_name().into_string() {
-            Ok(n) => n,
-            Err(raw) => {
-                tracing::warn!(dir = dir_key, name = ?raw, "skipping a file name that is not UTF-8");
-                continue;
-            }
-        };
-        if key_prefix.is_empty() && name == RESERVED {
-            continue;
-        }
         let ft = match entry.file_type() {
             Ok(ft) => ft,
             Err(e) if is_absent(&e) => continue,
             Err(e) => return Err(io_error(e, dir_key, "listing")),
         };
-        if ft.is_dir() {
-            out.push(Entry { name, is_dir: true, entry });
-        } else if ft.is_file() {
-            out.push(Entry { name, is_dir: false, entry });
-        } // symlinks, sockets, fifos and devices are not objects
+        if !ft.is_dir() && !ft.is_file() {
+            continue; // symlinks, sockets, fifos and devices are not objects
+        }
+        let is_dir = ft.is_dir();
+        let name = match entry.file_name().into_string() {
+            Ok(n) => n,
+            Err(raw) => {
+                let lossy = raw.to_string_lossy().into_owned();
+                let err = Error::InvalidPath {
+                    path: format!("{key_prefix}{lossy}"),
+                    reason: format!("the local file name {raw:?} is not UTF-8, so it is no key"),
+                };
+                out.push(Entry { name: lossy, is_dir: false, entry: Err(err) });
+                continue;
+            }
+        };
+        let Some(segment) = decode_name(&name, key_prefix.is_empty()) else {
+            continue; // the root's `.ferry`: the store's own, no key
+        };
+        out.push(Entry { name: segment.to_string(), is_dir, entry: Ok(entry) });
     }
     out.sort_by(cmp);
     Ok(Some(out))
 }
 
-fn parse_key(full: &str) -> Option<ObjectPath> {
-    match ObjectPath::parse(full) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            tracing::warn!(key = ?full, error = %e, "skipping a local file whose name is not a valid key");
-            None
-        }
-    }
+/// The key of a walked entry, or why it is none.
+fn entry_key(entry: Entry, full: &str) -> Result<(ObjectPath, DirEntry)> {
+    let dir_entry = entry.entry?;
+    let key = ObjectPath::parse(full).map_err(|e| Error::InvalidPath {
+        path: full.chars().take(200).collect(),
+        reason: format!("a local file whose path is no key: {e}"),
+    })?;
+    Ok((key, dir_entry))
 }
 
 /// Walks `rel` depth-first; `Ok(false)` when the consumer went away.
@@ -179,10 +191,10 @@ fn walk_dir(dir: &Dir, key_prefix: &str, offset: Option<&str>, tx: &Sender) -> R
             if offset.is_some_and(|o| sub.as_str() < o && !o.starts_with(&sub)) {
                 continue;
             }
-            if parse_key(&full).is_none() {
-                continue;
-            }
-            let Some(sub_dir) = open_sub(dir, &entry.name, &full)? else { continue };
+            let Ok(dir_entry) = &entry.entry else { continue }; // only files carry errors
+                                                                // Keys below a directory are longer than its own path; a too-long path still
+                                                                // gets walked so that each file under it is its own error item.
+            let Some(sub_dir) = open_sub(dir, dir_entry, &full)? else { continue };
             if !walk_dir(&sub_dir, &sub, offset, tx)? {
                 return Ok(false);
             }
@@ -191,8 +203,16 @@ fn walk_dir(dir: &Dir, key_prefix: &str, offset: Option<&str>, tx: &Sender) -> R
         if offset.is_some_and(|o| full.as_str() <= o) {
             continue;
         }
-        let Some(key) = parse_key(&full) else { continue };
-        let meta = match entry.entry.metadata() {
+        let (key, dir_entry) = match entry_key(entry, &full) {
+            Ok(k) => k,
+            Err(e) => {
+                if tx.blocking_send(Err(e)).is_err() {
+                    return Ok(false);
+                }
+                continue;
+            }
+        };
+        let meta = match dir_entry.metadata() {
             Ok(m) if m.is_file() => object_meta(key, &m),
             Ok(_) => continue,
             Err(e) if is_absent(&e) => continue, // deleted while we walked
@@ -212,13 +232,11 @@ fn holds_object(dir: &Dir, key_prefix: &str) -> Result<bool> {
     };
     for entry in entries {
         let full = format!("{key_prefix}{}", entry.name);
-        if ObjectPath::parse(full.as_str()).is_err() {
-            continue;
-        }
         if !entry.is_dir {
-            return Ok(true);
+            return Ok(true); // an object, or a file that is an error for whoever lists it
         }
-        if let Some(sub) = open_sub(dir, &entry.name, &full)? {
+        let Ok(dir_entry) = &entry.entry else { continue };
+        if let Some(sub) = open_sub(dir, dir_entry, &full)? {
             if holds_object(&sub, &format!("{full}/"))? {
                 return Ok(true);
             }
@@ -238,16 +256,18 @@ pub(crate) fn list_one_level(root: &Root, prefix: Option<&ObjectPath>) -> Result
     };
     for entry in entries {
         let full = format!("{key_prefix}{}", entry.name);
-        let Some(key) = parse_key(&full) else { continue };
         if entry.is_dir {
-            if let Some(sub) = open_sub(&dir, &entry.name, &full)? {
+            let Ok(dir_entry) = &entry.entry else { continue };
+            if let Some(sub) = open_sub(&dir, dir_entry, &full)? {
                 if holds_object(&sub, &format!("{full}/"))? {
-                    out.common_prefixes.push(key);
+                    out.common_prefixes.push(ObjectPath::from_common_prefix(PROVIDER, &format!("{full}/"))?);
                 }
             }
             continue;
         }
-        match entry.entry.metadata() {
+        // One level is one answer: a file that is no key fails it rather than vanish.
+        let (key, dir_entry) = entry_key(entry, &full)?;
+        match dir_entry.metadata() {
             Ok(m) if m.is_file() => out.objects.push(object_meta(key, &m)),
             Ok(_) => {}
             Err(e) if is_absent(&e) => {}

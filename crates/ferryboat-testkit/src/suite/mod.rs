@@ -23,6 +23,7 @@
 //! # }
 //! ```
 
+mod awkward;
 mod conditional;
 mod copy_delete;
 mod list;
@@ -38,6 +39,7 @@ use ferryboat_core::ObjectStore;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
 
+pub use awkward::{awkward_corpus, awkward_keys, awkward_keys_except, body as awkward_body, AwkwardKey, AwkwardResult};
 pub use conditional::{concurrent_create, conditional_get, conditional_put};
 pub use copy_delete::{batch_delete, copy, copy_if_not_exists, rename};
 pub use list::{list_delimiter, list_offset, list_order, list_pagination, list_prefix_is_directory};
