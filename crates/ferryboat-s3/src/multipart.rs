@@ -118,7 +118,8 @@ impl MultipartUpload for S3Upload {
                 let version = out.version_id().map(str::to_string);
                 match unquote(out.e_tag()).filter(|e| !e.is_empty()) {
                     Some(etag) => Ok(PutResult { etag: Some(etag), version }),
-                    // Ceph RGW answers `<ETag></ETag>`; the object's HEAD has the right one.
+                    // Ceph RGW answers `<ETag></ETag>`; the object's HEAD has the right one
+                    // (or a later writer's, should one replace it in between).
                     None => {
                         let meta = head(s, &self.path).await?;
                         Ok(PutResult { etag: meta.etag, version: version.or(meta.version) })
