@@ -207,10 +207,14 @@ JSON
   # `weed mini` opens a dozen ports of its own (master, volume, filer, each with gRPC; admin;
   # metrics; Iceberg and Lance catalogues; WebDAV; debug): every one is set here, so two
   # runs never collide; the catalogues are off, and so is the telemetry it would send out.
+  # Every bucket is a collection with volumes of its own, and the volume count follows free
+  # disk over volume size: at the default size (up to 1 GiB) the tests' many buckets use up
+  # every volume ("no free volumes left"), so volumes are kept small.
   mapfile -t ports < <(free_ports 12)
   admin=$(free_port_pair)
   start_server seaweedfs / "$TOOLS/venv/bin/weed" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.telemetry=false -s3.config="$dir/s3.json" -webdav=false -admin.ui=false \
+    -master.volumeSizeLimitMB=64 \
     -s3.port='{port}' -s3.port.grpc="${ports[0]}" -s3.port.https=0 -s3.port.iceberg=0 -s3.port.lance=0 \
     -master.port="${ports[1]}" -master.port.grpc="${ports[2]}" \
     -volume.port="${ports[3]}" -volume.port.grpc="${ports[4]}" \
