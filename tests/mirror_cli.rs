@@ -1,5 +1,5 @@
-//! The mirror as operators run it: `examples/mirror.rs` as a child process against a real S3
-//! server (moto). Crashes (kill -9 at several points, then a re-run), concurrent shard
+//! The mirror as operators run it: `examples/mirror.rs` as a child process against an S3
+//! server (moto; the crash test against a real Ceph RGW too). Crashes (kill -9 at several points, then a re-run), concurrent shard
 //! processes, bad URLs and unreachable endpoints.
 //!
 //! The example binary is built by `cargo test` itself (examples compile with the tests); a run
@@ -122,6 +122,25 @@ fn kill_hard(child: &mut Child) -> bool {
 async fn killed_mid_copy_then_rerun_ends_identical_with_no_open_upload() {
     let test = "killed_mid_copy_then_rerun_ends_identical_with_no_open_upload";
     let Some((moto, bin)) = prerequisites(test) else { return };
+    killed_then_rerun(moto, bin, s3_url).await;
+}
+
+/// The same crashes against a real Ceph RGW, opened through its `ceph` profile: the pending
+/// uploads the killed runs leave are Ceph's own, listed and aborted by the re-run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_copy_then_rerun_on_ceph_rgw() {
+    let test = "killed_mid_copy_then_rerun_on_ceph_rgw";
+    let Some(ceph) = emulators::ceph_rgw() else {
+        return skip(test, "Ceph RGW is not running (FERRY_TEST_CEPH; scripts/test starts it)");
+    };
+    let Some(bin) = mirror_binary() else {
+        return skip(test, "the mirror example is not built (run the whole `cargo test`, which builds it)");
+    };
+    killed_then_rerun(ceph, bin, |emu, bucket| format!("ceph://{bucket}?endpoint={}", emu.endpoint)).await;
+}
+
+/// Kills the mirror at three points of a copy to `emu`, then re-runs it to completion.
+async fn killed_then_rerun(emu: S3Emulator, bin: PathBuf, url: fn(&S3Emulator, &str) -> String) {
     let tmp = tempfile::tempdir().unwrap();
     let src_dir = tmp.path().join("src");
     let src = ferryboat::open(&src_dir.display().to_string()).await.unwrap();
@@ -134,15 +153,15 @@ async fn killed_mid_copy_then_rerun_ends_identical_with_no_open_upload() {
         let len = [0, 1, 4096, 70_000][i as usize % 4];
         src.put(&ObjectPath::parse(format!("small/{i:03}")).unwrap(), pseudo_random(len, 100 + i)).await.unwrap();
     }
-    let (name, dst) = s3_bucket(&moto, "crash").await;
+    let (name, dst) = s3_bucket(&emu, "crash").await;
     let src_url = format!("file://{}", src_dir.display());
-    let dst_url = s3_url(&moto, &name);
+    let dst_url = url(&emu, &name);
     // The crashed runs' uploads are minutes old, not the default 24 h: treat any as abandoned.
     let args =
         ["--part-size", "5MiB", "--transfers", "3", "--max-in-flight", "32MiB", "--abort-uploads-older-than", "0s"];
-    let (run_bin, run_moto, run_src, run_dst) = (bin.clone(), moto.clone(), src_url.clone(), dst_url.clone());
+    let (run_bin, run_emu, run_src, run_dst) = (bin.clone(), emu.clone(), src_url.clone(), dst_url.clone());
     let run = move || {
-        let mut cmd = mirror_command(&run_bin, &run_moto, &[&run_src, &run_dst]);
+        let mut cmd = mirror_command(&run_bin, &run_emu, &[&run_src, &run_dst]);
         cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd
     };
@@ -190,7 +209,7 @@ async fn killed_mid_copy_then_rerun_ends_identical_with_no_open_upload() {
     assert!(left.is_empty(), "no multipart upload is left open (and billed): {left:?}");
 
     // And a run after that has nothing to do.
-    let mut cmd = mirror_command(&bin, &moto, &[&src_url, &dst_url]);
+    let mut cmd = mirror_command(&bin, &emu, &[&src_url, &dst_url]);
     cmd.args(args);
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
     let rep = report(&out);

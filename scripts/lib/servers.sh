@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Starts the emulators on free 127.0.0.1 ports, waits until each answers, and stops them again.
-# Sourced by scripts/test; expects TOOLS (the .tools dir) and WORK (a temp dir) to be set.
+# Starts the emulators and the real S3 servers on free 127.0.0.1 ports, waits until each
+# answers, and stops them again. Sourced by scripts/test; expects TOOLS (the .tools dir) and
+# WORK (a temp dir) to be set.
 
 SERVER_PIDS=()
 SERVER_NAMES=()
@@ -8,6 +9,40 @@ START_TIMEOUT=${FERRY_EMULATOR_START_TIMEOUT:-90}
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# free_ports N: N distinct free ports, one a line (all held open until all are chosen).
+free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+held = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    held.append(s)
+print("\n".join(str(s.getsockname()[1]) for s in held))
+PY
+}
+
+# A free port P whose P+10000 is free too: SeaweedFS's maintenance worker dials the admin
+# server's gRPC port at its HTTP port + 10000 whatever -admin.port.grpc says.
+free_port_pair() {
+  python3 - <<'PY'
+import socket
+while True:
+    a = socket.socket()
+    a.bind(("127.0.0.1", 0))
+    p = a.getsockname()[1]
+    if p + 10000 > 65535:
+        continue
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 10000))
+    except OSError:
+        continue
+    print(p)
+    break
+PY
 }
 
 # Exit 0 when an HTTP server answers GET $2 on 127.0.0.1:$1 with any status line.
@@ -118,8 +153,90 @@ start_emulators() {
   export FERRY_TEST_FAKE_GCS="http://127.0.0.1:$port"
   echo "emulator: fake-gcs-server on $FERRY_TEST_FAKE_GCS in $(($(now_s) - t))s"
 
+  start_real_servers
+
   export FERRY_REQUIRE_EMULATORS=1
   echo "emulators: all up in $(($(now_s) - t0))s (logs in $WORK/logs)"
+}
+
+CEPH_DIR=
+CEPH_ACCESS_KEY='0555b35654ad1656d804'
+CEPH_SECRET_KEY='h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q=='
+SEAWEEDFS_ACCESS_KEY='AKIDSEAWEED'
+SEAWEEDFS_SECRET_KEY='secretseaweed123'
+
+# Ceph RGW on a one-node cluster (scripts/lib/ceph-rgw.sh) and SeaweedFS's `weed mini`, each
+# on free ports only, exported as FERRY_TEST_CEPH and FERRY_TEST_SEAWEEDFS.
+start_real_servers() {
+  local t attempt ports rgw
+  t=$(now_s)
+  CEPH_DIR="$WORK/ceph"
+  for attempt in 1 2 3; do
+    mapfile -t ports < <(free_ports 3)
+    rgw=${ports[0]}
+    if bash "$ROOT/scripts/lib/ceph-rgw.sh" start "$CEPH_DIR" "$rgw" "${ports[1]}" "${ports[2]}" \
+      "$CEPH_ACCESS_KEY" "$CEPH_SECRET_KEY" >>"$WORK/logs/ceph-rgw.log" 2>&1 \
+      && wait_for_http ceph-rgw "$rgw" /; then
+      break
+    fi
+    bash "$ROOT/scripts/lib/ceph-rgw.sh" stop "$CEPH_DIR" >>"$WORK/logs/ceph-rgw.log" 2>&1 || true
+    if ((attempt == 3)); then
+      echo "error: Ceph RGW did not start; log $WORK/logs/ceph-rgw.log:" >&2
+      tail -n 40 "$WORK/logs/ceph-rgw.log" >&2
+      return 1
+    fi
+    echo "ceph-rgw: attempt $attempt failed, retrying on other ports" >>"$WORK/logs/ceph-rgw.log"
+  done
+  export FERRY_TEST_CEPH="http://127.0.0.1:$rgw"
+  echo "server: Ceph RGW $(radosgw --version 2>/dev/null | awk '{print $3}') on $FERRY_TEST_CEPH in $(($(now_s) - t))s"
+
+  t=$(now_s)
+  local dir="$WORK/seaweedfs" admin
+  mkdir -p "$dir/data"
+  cat >"$dir/s3.json" <<JSON
+{
+  "identities": [
+    {
+      "name": "tester",
+      "credentials": [{"accessKey": "$SEAWEEDFS_ACCESS_KEY", "secretKey": "$SEAWEEDFS_SECRET_KEY"}],
+      "actions": ["Admin", "Read", "List", "Tagging", "Write"]
+    }
+  ]
+}
+JSON
+  # `weed mini` opens a dozen ports of its own (master, volume, filer, each with gRPC; admin;
+  # metrics; Iceberg and Lance catalogues; WebDAV; debug): every one is set here, so two
+  # runs never collide; the catalogues are off, and so is the telemetry it would send out.
+  # Every bucket is a collection with volumes of its own, and the volume count follows free
+  # disk over volume size: at the default size (up to 1 GiB) the tests' many buckets use up
+  # every volume ("no free volumes left"), so volumes are kept small.
+  mapfile -t ports < <(free_ports 12)
+  admin=$(free_port_pair)
+  start_server seaweedfs / "$TOOLS/venv/bin/weed" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+    -master.telemetry=false -s3.config="$dir/s3.json" -webdav=false -admin.ui=false \
+    -master.volumeSizeLimitMB=64 \
+    -s3.port='{port}' -s3.port.grpc="${ports[0]}" -s3.port.https=0 -s3.port.iceberg=0 -s3.port.lance=0 \
+    -master.port="${ports[1]}" -master.port.grpc="${ports[2]}" \
+    -volume.port="${ports[3]}" -volume.port.grpc="${ports[4]}" \
+    -filer.port="${ports[5]}" -filer.port.grpc="${ports[6]}" \
+    -metricsPort="${ports[7]}" -s3.metricsPort="${ports[8]}" -webdav.port="${ports[9]}" \
+    -debug.port="${ports[10]}" -s3.debug.port="${ports[11]}" \
+    -admin.port="$admin" -admin.port.grpc=$((admin + 10000)) \
+    -s3.localSocket="$dir/s3.sock" -filer.localSocket="$dir/filer.sock"
+  export FERRY_TEST_SEAWEEDFS="http://127.0.0.1:$SERVER_PORT"
+  echo "server: SeaweedFS $("$TOOLS/venv/bin/weed" version 2>/dev/null | awk '{print $3}') on $FERRY_TEST_SEAWEEDFS in $(($(now_s) - t))s"
+}
+
+# wait_for_http NAME PORT PATH: until 127.0.0.1:PORT answers HTTP, or START_TIMEOUT.
+wait_for_http() {
+  local deadline=$(($(date +%s) + START_TIMEOUT))
+  until http_answers "$2" "$3"; do
+    if (($(date +%s) >= deadline)); then
+      echo "error: $1 did not answer GET $3 on 127.0.0.1:$2 within ${START_TIMEOUT}s" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
 }
 
 # Stops every server we started (its whole process group), TERM first, KILL after a grace.
@@ -135,11 +252,16 @@ stop_emulators() {
   for pid in "${SERVER_PIDS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   SERVER_PIDS=()
+  # Ceph's daemons detach from us: they are stopped by the PIDs they wrote.
+  if [[ -n "$CEPH_DIR" ]]; then
+    bash "$ROOT/scripts/lib/ceph-rgw.sh" stop "$CEPH_DIR" >>"$WORK/logs/ceph-rgw.log" 2>&1 || true
+    CEPH_DIR=
+  fi
 }
 
 print_server_logs() {
   local f
-  for f in "$WORK"/logs/*.log; do
+  for f in "$WORK"/logs/*.log "$WORK"/ceph/log/*.log; do
     [[ -f "$f" ]] || continue
     echo "---- tail of $(basename "$f") ----" >&2
     tail -n 30 "$f" >&2

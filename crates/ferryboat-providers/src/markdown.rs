@@ -122,6 +122,9 @@ fn quirk_summary(q: &Quirks) -> String {
     if !q.list_url_encoding {
         out.push("no URL-encoded listings".into());
     }
+    if q.list_by_level {
+        out.push("listed level by level (flat listing out of order)".into());
+    }
     if q.max_parts != aws.max_parts {
         out.push(format!("max {} parts", q.max_parts));
     }
@@ -149,6 +152,12 @@ fn quirk_summary(q: &Quirks) -> String {
         (true, false) => out.push("conditional create only".into()),
         (false, true) => out.push("conditional CAS only".into()),
         (false, false) => {}
+    }
+    if q.put_if_match && q.put_if_match_bare_etag {
+        out.push("If-Match takes the bare etag".into());
+    }
+    if (q.put_if_none_match || q.put_if_match) && !q.multipart_conditions {
+        out.push("no conditions on multipart uploads".into());
     }
     if q.versioning {
         out.push("versioning".into());

@@ -44,6 +44,10 @@ pub struct Quirks {
     pub list_version: ListVersion,
     /// Whether listing responses may be requested URL-encoded (`encoding-type=url`).
     pub list_url_encoding: bool,
+    /// The flat listing is not in byte order: the server walks its directories, so `a/b`
+    /// comes before `a b` (SeaweedFS). Listings then go one directory level at a time, each
+    /// level sorted by the store. Default `false`.
+    pub list_by_level: bool,
     /// Most parts in a multipart upload.
     pub max_parts: u32,
     /// Smallest part except the last, in bytes.
@@ -62,6 +66,13 @@ pub struct Quirks {
     pub put_if_none_match: bool,
     /// `If-Match: <etag>` on PutObject is honoured (compare-and-swap).
     pub put_if_match: bool,
+    /// `If-Match` on PutObject is compared with the bare etag, without the quotes HTTP puts
+    /// around it: a quoted etag never matches (Ceph RGW 16). Default `false`: quoted.
+    pub put_if_match_bare_etag: bool,
+    /// `CompleteMultipartUpload` honours `If-None-Match` / `If-Match`. Where it does not
+    /// (Ceph RGW 16 ignores both and overwrites), a create-only or compare-and-swap multipart
+    /// upload is refused as not supported rather than allowed to overwrite.
+    pub multipart_conditions: bool,
     /// Object versioning can be enabled.
     pub versioning: bool,
     /// Every part but the last must have the same size, and the last may not be larger
@@ -79,6 +90,7 @@ impl Default for Quirks {
             checksums: ChecksumMode::WhenRequired,
             list_version: ListVersion::V2,
             list_url_encoding: true,
+            list_by_level: false,
             max_parts: 10_000,
             min_part_size: 5 * MIB,
             max_part_size: 5 * GIB,
@@ -88,6 +100,8 @@ impl Default for Quirks {
             server_side_copy: true,
             put_if_none_match: false,
             put_if_match: false,
+            put_if_match_bare_etag: false,
+            multipart_conditions: true,
             versioning: false,
             uniform_part_size: false,
         }

@@ -18,6 +18,13 @@ const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remov
 
 pub(crate) async fn start(s: &Arc<Inner>, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
     s.check_mode(&opts.mode)?;
+    if !s.quirks.multipart_conditions && !matches!(opts.mode, PutMode::Overwrite) {
+        // Refused up front: the server would complete the upload over whatever is there.
+        return Err(Error::not_supported(
+            s.provider(),
+            "a conditional multipart upload: this server ignores If-None-Match and If-Match on CompleteMultipartUpload",
+        ));
+    }
     let mut req = s
         .client
         .create_multipart_upload()
@@ -104,10 +111,21 @@ impl MultipartUpload for S3Upload {
         req = match &self.mode {
             PutMode::Overwrite => req,
             PutMode::Create => req.if_none_match("*"),
-            PutMode::Update(v) => req.set_if_match(v.etag.as_deref().map(quote)),
+            PutMode::Update(v) => req.set_if_match(v.etag.as_deref().map(|e| s.if_match_etag(e))),
         };
         match req.send().await {
-            Ok(out) => Ok(PutResult { etag: unquote(out.e_tag()), version: out.version_id().map(str::to_string) }),
+            Ok(out) => {
+                let version = out.version_id().map(str::to_string);
+                match unquote(out.e_tag()).filter(|e| !e.is_empty()) {
+                    Some(etag) => Ok(PutResult { etag: Some(etag), version }),
+                    // Ceph RGW answers `<ETag></ETag>`; the object's HEAD has the right one
+                    // (or a later writer's, should one replace it in between).
+                    None => {
+                        let meta = head(s, &self.path).await?;
+                        Ok(PutResult { etag: meta.etag, version: version.or(meta.version) })
+                    }
+                }
+            }
             Err(e) => {
                 let err = s.conditional_error(&self.path, &self.mode, s.errors.map(self.path.as_str(), e));
                 // A lost condition will not change on retry: free the parts now rather than

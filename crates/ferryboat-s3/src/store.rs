@@ -261,6 +261,17 @@ impl Inner {
         }
     }
 
+    /// The `If-Match` value of a compare-and-swap write: the quoted etag HTTP specifies, or
+    /// the bare one where the server compares it literally (`put_if_match_bare_etag`).
+    pub(crate) fn if_match_etag(&self, etag: &str) -> String {
+        let quoted = quote(etag);
+        if self.quirks.put_if_match_bare_etag {
+            quoted.trim_matches('"').to_string()
+        } else {
+            quoted
+        }
+    }
+
     /// Turns a failed conditional write's error into the trait's answer for that mode.
     pub(crate) fn conditional_error(&self, path: &ObjectPath, mode: &PutMode, err: Error) -> Error {
         match (mode, &err) {
@@ -358,7 +369,7 @@ impl ObjectStore for S3Store {
         req = match &opts.mode {
             PutMode::Overwrite => req,
             PutMode::Create => req.if_none_match("*"),
-            PutMode::Update(v) => req.set_if_match(v.etag.as_deref().map(quote)),
+            PutMode::Update(v) => req.set_if_match(v.etag.as_deref().map(|e| s.if_match_etag(e))),
         };
         let sent =
             if s.sign_payload { req.send().await } else { req.customize().disable_payload_signing().send().await };
@@ -444,6 +455,10 @@ impl ObjectStore for S3Store {
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        if self.inner.quirks.list_by_level {
+            // The server's flat order is not byte order; its directory levels, sorted, are.
+            return ferryboat_core::walk::by_level(Arc::new(self.clone()), opts);
+        }
         list::objects(Arc::clone(&self.inner), opts)
     }
 

@@ -1,10 +1,11 @@
 //! Find the local emulators a backend's tests run against.
 //!
 //! `scripts/test` starts them and exports their endpoints (`FERRY_TEST_MOTO`,
-//! `FERRY_TEST_S3S`, `FERRY_TEST_AZURITE`, `FERRY_TEST_FAKE_GCS`). Without those variables,
-//! each function here starts its server itself from the project's `.tools/` directory when
+//! `FERRY_TEST_S3S`, `FERRY_TEST_AZURITE`, `FERRY_TEST_FAKE_GCS`, and for the real S3 servers
+//! `FERRY_TEST_CEPH`, `FERRY_TEST_SEAWEEDFS`). Without those variables, each emulator's
+//! function starts its server itself from the project's `.tools/` directory when
 //! `scripts/test` has installed it there (one server per test process), else returns `None`
-//! and the test calls [`skip`].
+//! and the test calls [`skip`]; the real servers' functions return `None`.
 //!
 //! ```no_run
 //! use ferryboat_testkit::emulators;
@@ -31,6 +32,20 @@ pub const S3S_VAR: &str = "FERRY_TEST_S3S";
 pub const AZURITE_VAR: &str = "FERRY_TEST_AZURITE";
 /// Endpoint of a fake-gcs-server.
 pub const FAKE_GCS_VAR: &str = "FERRY_TEST_FAKE_GCS";
+
+/// Endpoint of a real Ceph RADOS Gateway (`http://127.0.0.1:PORT`), user [`CEPH_ACCESS_KEY`].
+pub const CEPH_VAR: &str = "FERRY_TEST_CEPH";
+/// Endpoint of a real SeaweedFS S3 gateway (`weed mini`), identity [`SEAWEEDFS_ACCESS_KEY`].
+pub const SEAWEEDFS_VAR: &str = "FERRY_TEST_SEAWEEDFS";
+
+/// Access key of the S3 user `scripts/test` creates on Ceph RGW (Ceph's own test key).
+pub const CEPH_ACCESS_KEY: &str = "0555b35654ad1656d804";
+/// Secret key of that Ceph RGW user.
+pub const CEPH_SECRET_KEY: &str = "h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q==";
+/// Access key of the identity `scripts/test` writes into SeaweedFS's `s3.json`.
+pub const SEAWEEDFS_ACCESS_KEY: &str = "AKIDSEAWEED";
+/// Secret key of that SeaweedFS identity.
+pub const SEAWEEDFS_SECRET_KEY: &str = "secretseaweed123";
 
 /// Access key the S3 emulators are started with.
 pub const S3_ACCESS_KEY: &str = "test";
@@ -60,7 +75,7 @@ pub fn skip(test: &str, reason: &str) {
 /// An S3 server on 127.0.0.1.
 #[derive(Clone, PartialEq, Eq)]
 pub struct S3Emulator {
-    /// `"moto"` or `"s3s-fs"`.
+    /// `"moto"`, `"s3s-fs"`, `"ceph-rgw"` or `"seaweedfs"`.
     pub name: &'static str,
     /// `http://127.0.0.1:PORT`; use path-style addressing.
     pub endpoint: String,
@@ -70,7 +85,7 @@ pub struct S3Emulator {
     pub secret_key: String,
     /// Region to sign for: `"us-east-1"`.
     pub region: String,
-    /// Whether the server rejects wrong signatures (s3s-fs does, moto does not).
+    /// Whether the server rejects wrong signatures (all do but moto).
     pub checks_signatures: bool,
 }
 
@@ -127,6 +142,29 @@ pub fn s3s() -> Option<S3Emulator> {
     Some(s3_emulator("s3s-fs", endpoint, true))
 }
 
+/// A real Ceph RADOS Gateway, started by `scripts/test` (a one-node cluster). Tests never
+/// start one themselves: it takes a monitor and an OSD, so without [`CEPH_VAR`] this is
+/// `None` and the test skips (or fails under [`REQUIRE_VAR`]).
+pub fn ceph_rgw() -> Option<S3Emulator> {
+    let endpoint = real_server_endpoint(CEPH_VAR)?;
+    Some(S3Emulator {
+        access_key: CEPH_ACCESS_KEY.to_owned(),
+        secret_key: CEPH_SECRET_KEY.to_owned(),
+        ..s3_emulator("ceph-rgw", endpoint, true)
+    })
+}
+
+/// A real SeaweedFS S3 gateway (`weed mini`), started by `scripts/test`; `None` without
+/// [`SEAWEEDFS_VAR`], as for [`ceph_rgw`].
+pub fn seaweedfs() -> Option<S3Emulator> {
+    let endpoint = real_server_endpoint(SEAWEEDFS_VAR)?;
+    Some(S3Emulator {
+        access_key: SEAWEEDFS_ACCESS_KEY.to_owned(),
+        secret_key: SEAWEEDFS_SECRET_KEY.to_owned(),
+        ..s3_emulator("seaweedfs", endpoint, true)
+    })
+}
+
 /// Azurite's blob service with the well-known development account.
 pub fn azurite() -> Option<AzuriteEmulator> {
     let base = endpoint_from(AZURITE_VAR, Emulator::Azurite)?;
@@ -167,6 +205,18 @@ fn endpoint_from(var: &str, emulator: Emulator) -> Option<String> {
             }
         },
         _ => emulator.started_from_tools(),
+    }
+}
+
+/// The endpoint from `var`, loopback only; `None` when it is unset.
+fn real_server_endpoint(var: &str) -> Option<String> {
+    let value = std::env::var(var).ok().filter(|v| !v.trim().is_empty())?;
+    match loopback_endpoint(&value) {
+        Ok(endpoint) => Some(endpoint),
+        Err(reason) => {
+            skip(var, &reason);
+            None
+        }
     }
 }
 
