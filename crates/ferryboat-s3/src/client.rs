@@ -1,6 +1,6 @@
 //! Building the one SDK client a store uses for everything.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -18,21 +18,17 @@ use crate::config::{Credentials, S3Config};
 /// Region signed for when neither the configuration nor the environment names one.
 const FALLBACK_REGION: &str = "us-east-1";
 
-/// One HTTP client for every store in the process: stores on the same endpoint share its
-/// connection pool, and the pool keeps as many idle connections per host as were busy, so a
-/// mirror running 64+ requests at once reuses them instead of opening new ones.
+/// One HTTP client per store, and so one connection pool: the pool keeps as many idle
+/// connections per host as were busy, so a mirror running 64+ requests at once reuses them.
+/// Not one per process: a pooled connection belongs to the tokio runtime that opened it and
+/// dies with it, so a store used from a second runtime would be handed dead connections.
 fn http_client() -> SharedHttpClient {
-    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            aws_smithy_http_client::Builder::new()
-                // Providers' load balancers commonly drop idle connections after 60 s or
-                // more; letting ours go a little earlier avoids writing into a dead socket.
-                .pool_idle_timeout(Duration::from_secs(50))
-                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-                .build_https()
-        })
-        .clone()
+    aws_smithy_http_client::Builder::new()
+        // Providers' load balancers commonly drop idle connections after 60 s or more;
+        // letting ours go a little earlier avoids writing into a dead socket.
+        .pool_idle_timeout(Duration::from_secs(50))
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// The signing region: configured, else `AWS_REGION` / `AWS_DEFAULT_REGION`, else us-east-1.
@@ -57,15 +53,15 @@ pub(crate) fn build(config: &S3Config) -> aws_sdk_s3::Client {
     }
     let credentials = match &config.credentials {
         Credentials::Static { access_key_id, secret_access_key, session_token } => {
-            SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+            Some(SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
                 access_key_id,
                 secret_access_key,
                 session_token.clone(),
                 None,
                 "ferry",
-            ))
+            )))
         }
-        Credentials::DefaultChain => SharedCredentialsProvider::new(LazyDefaultChain::default()),
+        Credentials::DefaultChain => None,
     };
     let (request_checksums, response_checksums) = match config.quirks.checksums {
         ChecksumMode::Always => (RequestChecksumCalculation::WhenSupported, ResponseChecksumValidation::WhenSupported),
@@ -73,10 +69,15 @@ pub(crate) fn build(config: &S3Config) -> aws_sdk_s3::Client {
             (RequestChecksumCalculation::WhenRequired, ResponseChecksumValidation::WhenRequired)
         }
     };
+    let http = http_client();
+    let credentials = match credentials {
+        Some(c) => c,
+        None => SharedCredentialsProvider::new(LazyDefaultChain { chain: Arc::default(), http: http.clone() }),
+    };
     let mut builder = aws_sdk_s3::config::Builder::new()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
-        .http_client(http_client())
+        .http_client(http)
         .credentials_provider(credentials)
         .timeout_config(timeouts.build())
         .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts.max(1)))
@@ -95,9 +96,10 @@ pub(crate) fn build(config: &S3Config) -> aws_sdk_s3::Client {
 
 /// The SDK's default credential chain, resolved on first use so that building a store stays
 /// synchronous and costs nothing when the store is never used.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 struct LazyDefaultChain {
     chain: Arc<OnceCell<Option<SharedCredentialsProvider>>>,
+    http: SharedHttpClient,
 }
 
 impl ProvideCredentials for LazyDefaultChain {
@@ -110,7 +112,7 @@ impl ProvideCredentials for LazyDefaultChain {
                 .chain
                 .get_or_init(|| async {
                     aws_config::defaults(BehaviorVersion::latest())
-                        .http_client(http_client())
+                        .http_client(self.http.clone())
                         .load()
                         .await
                         .credentials_provider()
