@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use ferryboat_core::{
     Capabilities, CopyOptions, Error, GetOptions, GetRange, GetResult, ListOptions, ListResult, MultipartUpload,
-    ObjectMeta, ObjectPath, ObjectStore, PartInfo, PendingUpload, PutOptions, PutResult, Result, StoreInfo,
+    ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PartInfo, PendingUpload, PutOptions, PutResult, Result,
+    StoreInfo,
 };
 use futures::stream::{BoxStream, StreamExt};
 
@@ -268,6 +269,24 @@ impl ObjectStore for EncryptedStore {
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
         self.inner.copy_opts(from, to, opts).await
+    }
+
+    /// Ciphertext carries its own header metadata; a copy that rewrites metadata would
+    /// lose it, so no other store may copy from here server-side.
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        let _ = path;
+        None
+    }
+
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        let _ = (src, from, opts);
+        Err(Error::not_supported("encrypt", format!("server-side copy into an encrypted store ({to})")))
     }
 
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {

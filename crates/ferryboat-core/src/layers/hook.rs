@@ -13,6 +13,7 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 
+use crate::attributes::ObjectLocation;
 use crate::capabilities::Capabilities;
 use crate::error::Result;
 use crate::info::StoreInfo;
@@ -160,6 +161,21 @@ impl<H: Hook> ObjectStore for HookStore<H> {
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
         self.hook.around(self.info(), op("copy", to.as_str(), 0), self.inner.copy_opts(from, to, opts)).await
+    }
+
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        self.inner.locate(path)
+    }
+
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        let o = op("copy_from", to.as_str(), 0);
+        self.hook.around(self.info(), o, self.inner.copy_from(src, from, to, opts)).await
     }
 
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
