@@ -28,7 +28,8 @@ use crate::types::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Op<'a> {
     /// Operation name: `put`, `put_multipart`, `put_part`, `complete`, `abort`, `get`, `head`,
-    /// `delete`, `list`, `list_with_delimiter`, `copy`, `rename`, `list_pending_uploads`,
+    /// `delete`, `list`, `list_with_delimiter`, `copy`, `copy_from` (a server-side copy from
+    /// another store, counted on the destination), `rename`, `list_pending_uploads`,
     /// `abort_pending_upload`.
     pub name: &'static str,
     /// The key (or prefix) concerned; empty when there is none.
@@ -40,7 +41,7 @@ pub struct Op<'a> {
 impl Op<'_> {
     /// Whether the operation writes or deletes data.
     pub fn is_write(&self) -> bool {
-        matches!(self.name, "put" | "put_multipart" | "put_part" | "complete" | "delete" | "copy" | "rename")
+        matches!(self.name, "put" | "put_multipart" | "put_part" | "complete" | "delete" | "copy" | "copy_from" | "rename")
     }
 }
 
