@@ -10,7 +10,9 @@ use crate::report::NotCarried;
 ///
 /// User metadata names starting with `ferry-` are the mirror's own and are not copied (the
 /// caller records fresh ones). A storage class goes along only between stores of one
-/// provider: `STANDARD`, `Hot` and `NEARLINE` are different vocabularies.
+/// provider: `STANDARD_IA`, `Cool` and `NEARLINE` are different vocabularies. `STANDARD`,
+/// which S3 and GCS report for objects written without a class, is the default everywhere:
+/// left out, it is no loss and not reported.
 pub(crate) fn carry(src: &dyn ObjectStore, dst: &dyn ObjectStore, meta: &ObjectMeta) -> (PutOptions, Vec<NotCarried>) {
     let caps = dst.capabilities();
     let key = meta.path.to_string();
@@ -50,7 +52,10 @@ pub(crate) fn carry(src: &dyn ObjectStore, dst: &dyn ObjectStore, meta: &ObjectM
         }
     }
     if let Some(class) = &meta.storage_class {
-        if !caps.storage_class {
+        let default = class.eq_ignore_ascii_case("STANDARD");
+        if default && (!caps.storage_class || src.info().provider != dst.info().provider) {
+            // The destination's default is the same thing.
+        } else if !caps.storage_class {
             drop("storage-class".into(), "the destination has no storage classes");
         } else if src.info().provider != dst.info().provider {
             drop("storage-class".into(), "the providers name their storage classes differently");

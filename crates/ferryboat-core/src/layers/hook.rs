@@ -41,7 +41,10 @@ pub struct Op<'a> {
 impl Op<'_> {
     /// Whether the operation writes or deletes data.
     pub fn is_write(&self) -> bool {
-        matches!(self.name, "put" | "put_multipart" | "put_part" | "complete" | "delete" | "copy" | "copy_from" | "rename")
+        matches!(
+            self.name,
+            "put" | "put_multipart" | "put_part" | "complete" | "delete" | "copy" | "copy_from" | "rename"
+        )
     }
 }
 
