@@ -3,7 +3,7 @@
 //! never read (every request to either store is counted), a changed object is copied again,
 //! and the recorded hash and metadata arrive with the object.
 
-#![cfg(all(feature = "mirror", feature = "s3", feature = "gcs"))]
+#![cfg(all(feature = "mirror", feature = "s3", feature = "gcs", feature = "azure"))]
 
 mod common;
 
@@ -148,6 +148,24 @@ async fn gcs_prefixes_and_buckets() {
     check("gcs prefixes", view(one.clone(), "from"), view(one.clone(), "to")).await;
     let other = ferryboat::open(&open(&b)).await.unwrap();
     check("gcs buckets", view(one, "src2"), other).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn azure_prefixes_and_containers() {
+    use ferryboat::azure::{AzureConfig, AzureStore};
+    let Some(emu) = emulators::azurite() else {
+        return skip("azure_prefixes_and_containers", "Azurite is needed");
+    };
+    let open = |c: &str| {
+        AzureStore::new(AzureConfig::new(&emu.account, c).with_endpoint(&emu.endpoint).with_access_key(&emu.key))
+            .unwrap()
+    };
+    let (a, b) = (open(&common::unique("ssc")), open(&common::unique("ssc2")));
+    a.create_container().await.unwrap();
+    b.create_container().await.unwrap();
+    let one: Arc<dyn ObjectStore> = Arc::new(a);
+    check("azure prefixes", view(one.clone(), "from"), view(one.clone(), "to")).await;
+    check("azure containers", view(one, "src2"), Arc::new(b)).await;
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod config;
+mod copy;
 mod errors;
 mod limits;
 mod metadata;

@@ -9,7 +9,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, Jurisdiction, ListOptions, ListResult,
-    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, PutMode, PutOptions, PutResult, Result, StoreInfo,
+    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PutMode, PutOptions, PutResult, Result,
+    StoreInfo,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::azure::{split_sas, MicrosoftAzure, MicrosoftAzureBuilder};
@@ -407,6 +408,21 @@ impl ObjectStore for AzureStore {
         objects.sort_by(|a, b| a.path.cmp(&b.path));
         common_prefixes.sort();
         Ok(ListResult { common_prefixes, objects })
+    }
+
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        self.location(path)
+    }
+
+    /// Copy Blob from any container of the same account (see `copy.rs`).
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        self.copy_blob_from(src, from, to, opts).await
     }
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {

@@ -1,5 +1,6 @@
 //! Any `object_store::ObjectStore` as a ferry store.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -12,7 +13,7 @@ use ferryboat_core::{
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{Attribute, Attributes, ObjectStore as OsStore, ObjectStoreExt as _};
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::Mutex;
 
 use crate::errors::from_object_store;
 use ferryboat_core::walk::{self, Entry, LevelLister};
@@ -198,8 +199,7 @@ impl ObjectStore for FromObjectStore {
         let upload = self.inner.put_multipart_opts(&os_path(path)?, os_opts).await.map_err(err)?;
         Ok(Box::new(Upload {
             id: format!("object_store:{path}"),
-            state: Mutex::new(UploadState { inner: upload, next: 1, failed: false }),
-            turn: Notify::new(),
+            state: Mutex::new(UploadState { inner: upload, next: 1, waiting: BTreeMap::new(), failed: false }),
         }))
     }
 
@@ -297,20 +297,20 @@ impl ObjectStore for FromObjectStore {
 }
 
 /// ferry sends numbered parts in any order; `object_store` takes them in call order. A part
-/// that arrives early waits for its turn (holding only its own buffer, which its caller's
-/// concurrency bounds), is handed to `object_store`, and is uploaded before `put_part`
-/// returns: nothing is queued until `complete`, so memory stays at the caller's parts in
-/// flight however large the object.
+/// that arrives early waits (holding only its own buffer, bounded by the caller's
+/// concurrency) until its predecessors arrive; the call that brings the next part in line
+/// hands it and every waiting successor to `object_store` and uploads them before it
+/// returns. Nothing queues until `complete`, so memory stays at the caller's parts in flight
+/// however large the object.
 struct Upload {
     id: String,
     state: Mutex<UploadState>,
-    /// Woken whenever a part is handed over, so the next in line can go.
-    turn: Notify,
 }
 
 struct UploadState {
     inner: Box<dyn object_store::MultipartUpload>,
     next: u32,
+    waiting: BTreeMap<u32, Bytes>,
     /// A part failed: the upload cannot complete and later parts are refused.
     failed: bool,
 }
@@ -329,49 +329,38 @@ impl MultipartUpload for Upload {
 
     async fn put_part(&self, number: u32, data: Bytes) -> Result<PartInfo> {
         let size = data.len() as u64;
-        let mut data = Some(data);
-        let sending = loop {
-            // Registered before the check, so a hand-over between the two is not missed.
-            let notified = self.turn.notified();
-            {
-                let mut state = self.state.lock().await;
-                if state.failed {
-                    return Err(Error::generic(
-                        "object_store",
-                        &self.id,
-                        "an earlier part of this upload failed",
-                        None,
-                    ));
-                }
-                if number < state.next {
-                    return Err(Error::not_supported(
-                        "object_store",
-                        format!("re-sending part {number} through object_store"),
-                    ));
-                }
-                if number == state.next {
-                    let part = data.take().unwrap_or_default();
-                    let sending = state.inner.put_part(part.into());
-                    state.next += 1;
-                    break sending;
-                }
+        let sending = {
+            let mut state = self.state.lock().await;
+            if state.failed {
+                return Err(Error::generic("object_store", &self.id, "an earlier part of this upload failed", None));
             }
-            notified.await;
+            if number < state.next || state.waiting.contains_key(&number) {
+                return Err(Error::not_supported(
+                    "object_store",
+                    format!("re-sending part {number} through object_store"),
+                ));
+            }
+            state.waiting.insert(number, data);
+            let mut sending = Vec::new();
+            loop {
+                let next = state.next;
+                let Some(part) = state.waiting.remove(&next) else { break };
+                sending.push(state.inner.put_part(part.into()));
+                state.next += 1;
+            }
+            sending
         };
-        self.turn.notify_waiters();
-        match sending.await {
-            Ok(()) => Ok(PartInfo { number, token: number.to_string(), size }),
-            Err(e) => {
-                self.state.lock().await.failed = true;
-                self.turn.notify_waiters();
-                Err(err(e))
-            }
+        // Uploaded outside the lock, so later parts can be handed over meanwhile.
+        if let Err(e) = futures::future::try_join_all(sending).await {
+            self.state.lock().await.failed = true;
+            return Err(err(e));
         }
+        Ok(PartInfo { number, token: number.to_string(), size })
     }
 
     async fn complete(self: Box<Self>, parts: Vec<PartInfo>) -> Result<PutResult> {
         let mut state = self.state.into_inner();
-        if state.failed || parts.len() as u32 != state.next - 1 {
+        if state.failed || !state.waiting.is_empty() || parts.len() as u32 != state.next - 1 {
             let _ = state.inner.abort().await;
             return Err(Error::generic("object_store", &self.id, "parts missing: they must be numbered 1..=N", None));
         }
@@ -381,6 +370,8 @@ impl MultipartUpload for Upload {
 
     async fn abort(self: Box<Self>) -> Result<()> {
         let mut state = self.state.into_inner();
+        // Parts still waiting are dropped, not sent.
+        state.waiting.clear();
         state.inner.abort().await.map_err(err)
     }
 }
