@@ -23,6 +23,7 @@
 
 mod client;
 mod config;
+mod copy;
 mod error;
 mod limits;
 mod metadata;

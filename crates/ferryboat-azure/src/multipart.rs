@@ -67,6 +67,18 @@ impl BlockUpload {
         if let Some(tier) = &self.opts.storage_class {
             headers.push(header("x-ms-access-tier", tier)?);
         }
+        let a = &self.opts.attributes;
+        let blob_headers = [
+            ("x-ms-blob-content-disposition", &a.content_disposition),
+            ("x-ms-blob-content-encoding", &a.content_encoding),
+            ("x-ms-blob-content-language", &a.content_language),
+            ("x-ms-blob-cache-control", &a.cache_control),
+        ];
+        for (name, value) in blob_headers {
+            if let Some(v) = value {
+                headers.push(header(name, v)?);
+            }
+        }
         for (k, v) in &self.opts.metadata {
             headers.push(header(&format!("x-ms-meta-{}", metadata::encode(k)), v)?);
         }

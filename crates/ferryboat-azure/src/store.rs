@@ -9,7 +9,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, Jurisdiction, ListOptions, ListResult,
-    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, PutMode, PutOptions, PutResult, Result, StoreInfo,
+    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PutMode, PutOptions, PutResult, Result,
+    StoreInfo,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::azure::{split_sas, MicrosoftAzure, MicrosoftAzureBuilder};
@@ -107,6 +108,8 @@ impl AzureStore {
         caps.batch_delete_max = BATCH;
         caps.user_metadata = true;
         caps.content_type = true;
+        caps.attributes = ferryboat_core::AttributeSupport::ALL;
+        caps.storage_class = true;
         caps.list_etags = true;
         caps.presign = matches!(
             config.credentials,
@@ -264,6 +267,18 @@ pub(crate) fn attributes(opts: &PutOptions) -> Attributes {
     if let Some(tier) = &opts.storage_class {
         out.insert(Attribute::StorageClass, tier.clone().into());
     }
+    let a = &opts.attributes;
+    let standard = [
+        (Attribute::ContentDisposition, &a.content_disposition),
+        (Attribute::ContentEncoding, &a.content_encoding),
+        (Attribute::ContentLanguage, &a.content_language),
+        (Attribute::CacheControl, &a.cache_control),
+    ];
+    for (attribute, value) in standard {
+        if let Some(v) = value {
+            out.insert(attribute, v.clone().into());
+        }
+    }
     for (k, v) in &opts.metadata {
         out.insert(Attribute::Metadata(metadata::encode(k).into()), v.clone().into());
     }
@@ -281,7 +296,16 @@ pub(crate) fn check_put_options(opts: &PutOptions) -> Result<()> {
             )));
         }
     }
-    for (what, value) in [("content type", &opts.content_type), ("access tier", &opts.storage_class)] {
+    let a = &opts.attributes;
+    let headers = [
+        ("content type", &opts.content_type),
+        ("access tier", &opts.storage_class),
+        ("content disposition", &a.content_disposition),
+        ("content encoding", &a.content_encoding),
+        ("content language", &a.content_language),
+        ("cache control", &a.cache_control),
+    ];
+    for (what, value) in headers {
         if value.as_deref().is_some_and(|v| !printable(v)) {
             return Err(Error::invalid_config(format!("Azure {what} must be printable ASCII")));
         }
@@ -394,6 +418,21 @@ impl ObjectStore for AzureStore {
         Ok(ListResult { common_prefixes, objects })
     }
 
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        self.location(path)
+    }
+
+    /// Copy Blob from any container of the same account (see `copy.rs`).
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        self.copy_blob_from(src, from, to, opts).await
+    }
+
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
         let (f, t) = (os_path(from)?, os_path(to)?);
         let r = match opts.mode {
@@ -476,6 +515,11 @@ impl AzureStore {
         for (k, v) in &r.attributes {
             match k {
                 Attribute::ContentType => meta.content_type = Some(v.as_ref().to_string()),
+                Attribute::ContentDisposition => meta.attributes.content_disposition = Some(v.as_ref().to_string()),
+                Attribute::ContentEncoding => meta.attributes.content_encoding = Some(v.as_ref().to_string()),
+                Attribute::ContentLanguage => meta.attributes.content_language = Some(v.as_ref().to_string()),
+                Attribute::CacheControl => meta.attributes.cache_control = Some(v.as_ref().to_string()),
+                Attribute::StorageClass => meta.storage_class = Some(v.as_ref().to_string()),
                 Attribute::Metadata(name) => {
                     meta.metadata.insert(metadata::decode(name), v.as_ref().to_string());
                 }

@@ -66,6 +66,18 @@ fn attributes(opts: &PutOptions) -> Attributes {
     if let Some(sc) = &opts.storage_class {
         out.insert(Attribute::StorageClass, sc.clone().into());
     }
+    let a = &opts.attributes;
+    let standard = [
+        (Attribute::ContentDisposition, &a.content_disposition),
+        (Attribute::ContentEncoding, &a.content_encoding),
+        (Attribute::ContentLanguage, &a.content_language),
+        (Attribute::CacheControl, &a.cache_control),
+    ];
+    for (attribute, value) in standard {
+        if let Some(v) = value {
+            out.insert(attribute, v.clone().into());
+        }
+    }
     for (k, v) in &opts.metadata {
         out.insert(Attribute::Metadata(k.clone().into()), v.clone().into());
     }
@@ -194,7 +206,7 @@ impl ObjectStore for FromObjectStore {
         let upload = self.inner.put_multipart_opts(&os_path(path)?, os_opts).await.map_err(err)?;
         Ok(Box::new(Upload {
             id: format!("object_store:{path}"),
-            state: Mutex::new(UploadState { inner: upload, next: 1, waiting: BTreeMap::new(), sent: Vec::new() }),
+            state: Mutex::new(UploadState { inner: upload, next: 1, waiting: BTreeMap::new(), failed: false }),
         }))
     }
 
@@ -239,6 +251,11 @@ impl ObjectStore for FromObjectStore {
         for (k, v) in &r.attributes {
             match k {
                 Attribute::ContentType => meta.content_type = Some(v.as_ref().to_string()),
+                Attribute::ContentDisposition => meta.attributes.content_disposition = Some(v.as_ref().to_string()),
+                Attribute::ContentEncoding => meta.attributes.content_encoding = Some(v.as_ref().to_string()),
+                Attribute::ContentLanguage => meta.attributes.content_language = Some(v.as_ref().to_string()),
+                Attribute::CacheControl => meta.attributes.cache_control = Some(v.as_ref().to_string()),
+                Attribute::StorageClass => meta.storage_class = Some(v.as_ref().to_string()),
                 Attribute::Metadata(name) => {
                     meta.metadata.insert(name.to_string(), v.as_ref().to_string());
                 }
@@ -286,8 +303,12 @@ impl ObjectStore for FromObjectStore {
     }
 }
 
-/// ferry sends numbered parts in any order; `object_store` takes them in call order. Parts
-/// that arrive early wait (in memory, bounded by the caller's concurrency) for their turn.
+/// ferry sends numbered parts in any order; `object_store` takes them in call order. A part
+/// that arrives early waits (holding only its own buffer, bounded by the caller's
+/// concurrency) until its predecessors arrive; the call that brings the next part in line
+/// hands it and every waiting successor to `object_store` and uploads them before it
+/// returns. Nothing queues until `complete`, so memory stays at the caller's parts in flight
+/// however large the object.
 struct Upload {
     id: String,
     state: Mutex<UploadState>,
@@ -297,7 +318,8 @@ struct UploadState {
     inner: Box<dyn object_store::MultipartUpload>,
     next: u32,
     waiting: BTreeMap<u32, Bytes>,
-    sent: Vec<object_store::UploadPart>,
+    /// A part failed: the upload cannot complete and later parts are refused.
+    failed: bool,
 }
 
 impl std::fmt::Debug for Upload {
@@ -314,29 +336,40 @@ impl MultipartUpload for Upload {
 
     async fn put_part(&self, number: u32, data: Bytes) -> Result<PartInfo> {
         let size = data.len() as u64;
-        let mut state = self.state.lock().await;
-        if number < state.next || state.waiting.contains_key(&number) {
-            return Err(Error::not_supported("object_store", format!("re-sending part {number} through object_store")));
-        }
-        state.waiting.insert(number, data);
-        loop {
-            let next = state.next;
-            let Some(data) = state.waiting.remove(&next) else { break };
-            let part = state.inner.put_part(data.into());
-            state.sent.push(part);
-            state.next += 1;
+        let sending = {
+            let mut state = self.state.lock().await;
+            if state.failed {
+                return Err(Error::generic("object_store", &self.id, "an earlier part of this upload failed", None));
+            }
+            if number < state.next || state.waiting.contains_key(&number) {
+                return Err(Error::not_supported(
+                    "object_store",
+                    format!("re-sending part {number} through object_store"),
+                ));
+            }
+            state.waiting.insert(number, data);
+            let mut sending = Vec::new();
+            loop {
+                let next = state.next;
+                let Some(part) = state.waiting.remove(&next) else { break };
+                sending.push(state.inner.put_part(part.into()));
+                state.next += 1;
+            }
+            sending
+        };
+        // Uploaded outside the lock, so later parts can be handed over meanwhile.
+        if let Err(e) = futures::future::try_join_all(sending).await {
+            self.state.lock().await.failed = true;
+            return Err(err(e));
         }
         Ok(PartInfo { number, token: number.to_string(), size })
     }
 
     async fn complete(self: Box<Self>, parts: Vec<PartInfo>) -> Result<PutResult> {
         let mut state = self.state.into_inner();
-        if !state.waiting.is_empty() || parts.len() as u32 != state.next - 1 {
+        if state.failed || !state.waiting.is_empty() || parts.len() as u32 != state.next - 1 {
             let _ = state.inner.abort().await;
             return Err(Error::generic("object_store", &self.id, "parts missing: they must be numbered 1..=N", None));
-        }
-        for part in std::mem::take(&mut state.sent) {
-            part.await.map_err(err)?;
         }
         let r = state.inner.complete().await.map_err(err)?;
         Ok(PutResult { etag: r.e_tag, version: r.version })
@@ -344,8 +377,8 @@ impl MultipartUpload for Upload {
 
     async fn abort(self: Box<Self>) -> Result<()> {
         let mut state = self.state.into_inner();
-        // Parts not yet sent are dropped, not sent: they hold the upload open otherwise.
-        state.sent.clear();
+        // Parts still waiting are dropped, not sent.
+        state.waiting.clear();
         state.inner.abort().await.map_err(err)
     }
 }

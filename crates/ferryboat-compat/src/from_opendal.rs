@@ -174,6 +174,28 @@ impl FromOperator {
         if opts.storage_class.is_some() {
             return Err(self.unsupported("storage class through OpenDAL"));
         }
+        let a = &opts.attributes;
+        if let Some(v) = &a.content_disposition {
+            if !self.od.write_with_content_disposition {
+                return Err(self.unsupported("Content-Disposition"));
+            }
+            w.content_disposition = Some(v.clone());
+        }
+        if let Some(v) = &a.content_encoding {
+            if !self.od.write_with_content_encoding {
+                return Err(self.unsupported("Content-Encoding"));
+            }
+            w.content_encoding = Some(v.clone());
+        }
+        if let Some(v) = &a.cache_control {
+            if !self.od.write_with_cache_control {
+                return Err(self.unsupported("Cache-Control"));
+            }
+            w.cache_control = Some(v.clone());
+        }
+        if a.content_language.is_some() {
+            return Err(self.unsupported("Content-Language through OpenDAL"));
+        }
         Ok(w)
     }
 
@@ -280,6 +302,12 @@ fn capabilities(od: &opendal::Capability) -> Capabilities {
     caps.batch_delete_max = od.delete_max_size.unwrap_or(1).max(1);
     caps.user_metadata = od.write_with_user_metadata;
     caps.content_type = od.write_with_content_type;
+    caps.attributes = ferryboat_core::AttributeSupport {
+        content_disposition: od.write_with_content_disposition,
+        content_encoding: od.write_with_content_encoding,
+        content_language: false,
+        cache_control: od.write_with_cache_control,
+    };
     caps
 }
 
@@ -321,6 +349,9 @@ fn ferry_meta(path: ObjectPath, m: &opendal::Metadata) -> ObjectMeta {
     out.etag = m.etag().map(|e| e.trim_start_matches("W/").trim_matches('"').to_string());
     out.version = m.version().map(str::to_string);
     out.content_type = m.content_type().map(str::to_string);
+    out.attributes.content_disposition = m.content_disposition().map(str::to_string);
+    out.attributes.content_encoding = m.content_encoding().map(str::to_string);
+    out.attributes.cache_control = m.cache_control().map(str::to_string);
     if let Some(user) = m.user_metadata() {
         out.metadata = user.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     }

@@ -76,11 +76,15 @@ fn attributes_to_ferry(attributes: &Attributes, opts: &mut ferryboat_core::PutOp
         match k {
             Attribute::ContentType => opts.content_type = Some(v.as_ref().to_string()),
             Attribute::StorageClass => opts.storage_class = Some(v.as_ref().to_string()),
+            Attribute::ContentDisposition => opts.attributes.content_disposition = Some(v.as_ref().to_string()),
+            Attribute::ContentEncoding => opts.attributes.content_encoding = Some(v.as_ref().to_string()),
+            Attribute::ContentLanguage => opts.attributes.content_language = Some(v.as_ref().to_string()),
+            Attribute::CacheControl => opts.attributes.cache_control = Some(v.as_ref().to_string()),
             Attribute::Metadata(name) => {
                 opts.metadata.insert(name.to_string(), v.as_ref().to_string());
             }
-            // Attributes ferry does not carry yet are dropped, as object_store's own stores
-            // drop what their service lacks.
+            // Attributes object_store may add later are dropped, as its own stores drop what
+            // their service lacks.
             _ => {}
         }
     }
@@ -93,6 +97,19 @@ fn attributes_from_ferry(m: &ferryboat_core::ObjectMeta) -> Attributes {
     }
     for (k, v) in &m.metadata {
         out.insert(Attribute::Metadata(k.clone().into()), v.clone().into());
+    }
+    let a = &m.attributes;
+    let standard = [
+        (Attribute::ContentDisposition, &a.content_disposition),
+        (Attribute::ContentEncoding, &a.content_encoding),
+        (Attribute::ContentLanguage, &a.content_language),
+        (Attribute::CacheControl, &a.cache_control),
+        (Attribute::StorageClass, &m.storage_class),
+    ];
+    for (attribute, value) in standard {
+        if let Some(v) = value {
+            out.insert(attribute, v.clone().into());
+        }
     }
     out
 }

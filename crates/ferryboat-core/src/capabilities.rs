@@ -59,6 +59,13 @@ pub struct Capabilities {
     pub user_metadata: bool,
     /// Content type is stored and returned.
     pub content_type: bool,
+    /// Which of Content-Disposition, Content-Encoding, Content-Language and Cache-Control
+    /// are stored and returned.
+    #[serde(default)]
+    pub attributes: AttributeSupport,
+    /// A storage class (or access tier) given on write is applied, and reads report it.
+    #[serde(default)]
+    pub storage_class: bool,
     /// Listings carry etags.
     pub list_etags: bool,
     /// Presigned URLs can be made.
@@ -86,8 +93,45 @@ impl Default for Capabilities {
             batch_delete_max: 1,
             user_metadata: false,
             content_type: false,
+            attributes: AttributeSupport::default(),
+            storage_class: false,
             list_etags: false,
             presign: false,
+        }
+    }
+}
+
+/// Which standard attributes ([`crate::Attributes`]) a store keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeSupport {
+    /// `Content-Disposition`.
+    pub content_disposition: bool,
+    /// `Content-Encoding`.
+    pub content_encoding: bool,
+    /// `Content-Language`.
+    pub content_language: bool,
+    /// `Cache-Control`.
+    pub cache_control: bool,
+}
+
+impl AttributeSupport {
+    /// All four kept (S3, Azure Blob, GCS, memory, local).
+    pub const ALL: AttributeSupport = AttributeSupport {
+        content_disposition: true,
+        content_encoding: true,
+        content_language: true,
+        cache_control: true,
+    };
+
+    /// Whether the attribute with this header name (as [`crate::Attributes::iter`] names
+    /// it) is kept.
+    pub fn keeps(&self, header: &str) -> bool {
+        match header {
+            "content-disposition" => self.content_disposition,
+            "content-encoding" => self.content_encoding,
+            "content-language" => self.content_language,
+            "cache-control" => self.cache_control,
+            _ => false,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! no cloud SDK.
 #![warn(missing_docs)]
 
+pub mod attributes;
 pub mod capabilities;
 pub mod conditions;
 pub mod error;
@@ -23,7 +24,8 @@ pub mod types;
 pub mod upload;
 pub mod walk;
 
-pub use capabilities::Capabilities;
+pub use attributes::{Attributes, ObjectLocation};
+pub use capabilities::{AttributeSupport, Capabilities};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use info::{Jurisdiction, StoreInfo};
 pub use path::ObjectPath;

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 use md5::{Digest, Md5};
 
+use crate::attributes::ObjectLocation;
 use crate::capabilities::Capabilities;
 use crate::conditions::{check_get, check_put};
 use crate::error::{Error, Result};
@@ -88,6 +89,8 @@ impl MemoryStore {
             batch_delete_max: 1000,
             user_metadata: true,
             content_type: true,
+            attributes: crate::capabilities::AttributeSupport::ALL,
+            storage_class: true,
             list_etags: true,
             ..Capabilities::default()
         };
@@ -142,6 +145,8 @@ impl MemoryStore {
             version: None,
             content_type: opts.content_type,
             metadata: opts.metadata,
+            attributes: opts.attributes,
+            storage_class: opts.storage_class,
         };
         state.objects.insert(path.as_str().to_string(), Entry { data, meta });
         Ok(PutResult { etag: Some(etag), version: None })
@@ -260,6 +265,37 @@ impl ObjectStore for MemoryStore {
         meta.last_modified = SystemTime::now();
         state.objects.insert(to.as_str().to_string(), Entry { data: src.data, meta });
         Ok(())
+    }
+
+    /// Clones of one store share their contents, and so their location.
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        Some(ObjectLocation {
+            service: PROVIDER.into(),
+            endpoint: format!("memory:{:p}", Arc::as_ptr(&self.state)),
+            account: String::new(),
+            bucket: String::new(),
+            key: path.to_string(),
+        })
+    }
+
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        let here = self.locate(to);
+        let source = src.locate(from).filter(|l| here.as_ref().is_some_and(|h| h.same_account(l)));
+        let Some(source) = source else {
+            return Err(Error::not_supported(PROVIDER, "server-side copy from another store"));
+        };
+        let (data, etag) = {
+            let state = self.read();
+            let entry = state.objects.get(&source.key).ok_or_else(|| Error::not_found(PROVIDER, from.as_str()))?;
+            (entry.data.clone(), entry.meta.etag.clone().unwrap_or_else(|| md5_hex(&entry.data)))
+        };
+        self.insert(to, data, etag, opts)
     }
 
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 
+use crate::attributes::ObjectLocation;
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::info::StoreInfo;
@@ -177,6 +178,21 @@ impl ObjectStore for PrefixStore {
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
         self.inner.copy_opts(&self.full(from)?, &self.full(to)?, opts).await
+    }
+
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        self.inner.locate(&self.full(path).ok()?)
+    }
+
+    /// `src` is passed on as it is: it locates `from` through its own views.
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        self.inner.copy_from(src, from, &self.full(to)?, opts).await
     }
 
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 
+use crate::attributes::ObjectLocation;
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::info::StoreInfo;
@@ -113,6 +114,37 @@ pub trait ObjectStore: Send + Sync + fmt::Debug + 'static {
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
         let _ = (from, to, opts);
         Err(Error::not_supported(&self.info().provider, "server-side copy"))
+    }
+
+    /// Where `path` really lives (service, endpoint, account, bucket, full key), so that
+    /// another store can copy from it server-side; `None` where no server can (memory,
+    /// local, bridges, client-side encryption).
+    ///
+    /// Views and layers answer for what they wrap: a [`crate::prefix::PrefixStore`] adds its
+    /// prefix to the key.
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        let _ = path;
+        None
+    }
+
+    /// Copies `from` in the store `src` to `to` in this store, server-side: the body never
+    /// passes through this machine. The new object carries exactly what `opts` says
+    /// (content type, metadata, attributes, storage class), written in the copy request
+    /// itself; `opts.mode` may be `Overwrite` or, where [`Capabilities::copy_if_not_exists`]
+    /// says so, `Create`.
+    ///
+    /// Answers [`Error::NotSupported`] unless both [`ObjectStore::locate`] answers are in
+    /// the same service, endpoint and account (see [`ObjectLocation::same_account`]): the
+    /// caller then streams the object instead.
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        let _ = (src, from, to, opts);
+        Err(Error::not_supported(&self.info().provider, "server-side copy from another store"))
     }
 
     /// Renames an object: cheap where [`Capabilities::rename`] says so, otherwise copy then
@@ -269,6 +301,18 @@ impl<T: ObjectStore + ?Sized> ObjectStore for std::sync::Arc<T> {
     }
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
         (**self).copy_opts(from, to, opts).await
+    }
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        (**self).locate(path)
+    }
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        (**self).copy_from(src, from, to, opts).await
     }
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
         (**self).rename_opts(from, to, opts).await

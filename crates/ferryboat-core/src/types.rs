@@ -8,16 +8,19 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 
+use crate::attributes::Attributes;
 use crate::error::{Error, Result};
 use crate::path::ObjectPath;
 
-/// User metadata: lower-case keys to values (`x-amz-meta-*`, Azure metadata, GCS metadata).
+/// User metadata: names to values (`x-amz-meta-*`, Azure metadata, GCS metadata), names in
+/// the case the provider returns them (S3 lower-cases them; Azure and GCS keep the case).
 pub type Metadata = BTreeMap<String, String>;
 
 /// What a store knows about one object.
 ///
-/// Listings fill `path`, `size`, `last_modified` and, where the provider lists them, `etag`;
-/// `content_type` and `metadata` are only complete from `head` and `get`.
+/// Listings fill `path`, `size`, `last_modified` and, where the provider lists them, `etag`
+/// and `storage_class` (S3, GCS) or every field (GCS); `content_type`, `attributes` and
+/// `metadata` are only complete from `head` and `get`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectMeta {
     /// The key.
@@ -34,6 +37,10 @@ pub struct ObjectMeta {
     pub content_type: Option<String>,
     /// User metadata.
     pub metadata: Metadata,
+    /// Content-Disposition, Content-Encoding, Content-Language, Cache-Control.
+    pub attributes: Attributes,
+    /// Storage class or access tier as the provider names it, where it reports one.
+    pub storage_class: Option<String>,
 }
 
 impl ObjectMeta {
@@ -47,6 +54,8 @@ impl ObjectMeta {
             version: None,
             content_type: None,
             metadata: Metadata::new(),
+            attributes: Attributes::default(),
+            storage_class: None,
         }
     }
 }
@@ -92,8 +101,10 @@ pub struct PutOptions {
     pub mode: PutMode,
     /// MIME type to store.
     pub content_type: Option<String>,
-    /// User metadata to store (keys are lower-cased by most providers: use lower case).
+    /// User metadata to store (S3 lower-cases names: use lower case for portable names).
     pub metadata: Metadata,
+    /// Content-Disposition, Content-Encoding, Content-Language, Cache-Control to store.
+    pub attributes: Attributes,
     /// Provider storage class or access tier (`STANDARD`, `GLACIER`, `Cool`, …), passed as is.
     pub storage_class: Option<String>,
 }
@@ -102,6 +113,18 @@ impl PutOptions {
     /// Options with only a mode.
     pub fn mode(mode: PutMode) -> Self {
         PutOptions { mode, ..Default::default() }
+    }
+
+    /// Options that write what `meta` describes: content type, metadata, attributes and
+    /// storage class.
+    pub fn from_meta(meta: &ObjectMeta) -> Self {
+        PutOptions {
+            mode: PutMode::Overwrite,
+            content_type: meta.content_type.clone(),
+            metadata: meta.metadata.clone(),
+            attributes: meta.attributes.clone(),
+            storage_class: meta.storage_class.clone(),
+        }
     }
 }
 

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, ListOptions, ListResult,
-    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, ObjectStoreExt, PartInfo, PendingUpload, PutMode, PutOptions,
-    PutResult, Result, StoreInfo, UpdateVersion, UploadConfig,
+    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, ObjectStoreExt, PartInfo, PendingUpload,
+    PutMode, PutOptions, PutResult, Result, StoreInfo, UpdateVersion, UploadConfig,
 };
 use futures::stream::{BoxStream, StreamExt};
 
@@ -348,18 +348,31 @@ impl ObjectStore for EncryptedStore {
             CopyMode::Create => PutMode::Create,
             _ => PutMode::Overwrite,
         };
-        let put = PutOptions {
-            mode,
-            content_type: source.meta.content_type.clone(),
-            metadata: source.meta.metadata.clone(),
-            ..Default::default()
-        };
+        let put = PutOptions { mode, ..PutOptions::from_meta(&source.meta) };
         let config = UploadConfig {
             part_size: self.config.part_size,
             expected_size: Some(source.meta.size),
             ..Default::default()
         };
         self.put_stream(to, source.body, put, config).await.map(|_| ())
+    }
+
+    /// Ciphertext carries its own header metadata; a copy that rewrites metadata would
+    /// lose it, so no other store may copy from here server-side.
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        let _ = path;
+        None
+    }
+
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        let _ = (src, from, opts);
+        Err(Error::not_supported("encrypt", format!("server-side copy into an encrypted store ({to})")))
     }
 
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {

@@ -114,7 +114,13 @@ impl GcsBuilder {
             None if is_loopback_endpoint(&endpoint) => Credentials::Anonymous,
             None => Credentials::from_env().await?,
         };
+        // Bodies are served as stored: a feature another crate enables on reqwest must not
+        // make it undo a `Content-Encoding: gzip` object.
         let http = reqwest::Client::builder()
+            .no_gzip()
+            .no_brotli()
+            .no_deflate()
+            .no_zstd()
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))
             .build()

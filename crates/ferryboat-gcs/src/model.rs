@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use ferryboat_core::{Error, Metadata, ObjectMeta, ObjectPath, Result};
+use ferryboat_core::{Attributes, Error, Metadata, ObjectMeta, ObjectPath, PutOptions, Result};
 use serde::{Deserialize, Deserializer};
 
 use crate::PROVIDER;
@@ -27,6 +27,16 @@ pub(crate) struct ObjectResource {
     pub content_type: Option<String>,
     #[serde(default)]
     pub metadata: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub content_disposition: Option<String>,
+    #[serde(default)]
+    pub content_encoding: Option<String>,
+    #[serde(default)]
+    pub content_language: Option<String>,
+    #[serde(default)]
+    pub cache_control: Option<String>,
+    #[serde(default)]
+    pub storage_class: Option<String>,
 }
 
 /// One page of `objects.list`.
@@ -53,6 +63,9 @@ pub(crate) struct RewriteResponse {
     pub done: bool,
     #[serde(default)]
     pub rewrite_token: Option<String>,
+    /// The new object, once `done`.
+    #[serde(default)]
+    pub resource: Option<ObjectResource>,
 }
 
 /// A bucket resource, for its location.
@@ -120,8 +133,39 @@ impl ObjectResource {
         meta.version = self.generation.map(|g| g.to_string());
         meta.content_type = self.content_type;
         meta.metadata = self.metadata.unwrap_or_default().into_iter().collect::<Metadata>();
+        meta.attributes = Attributes {
+            content_disposition: self.content_disposition,
+            content_encoding: self.content_encoding,
+            content_language: self.content_language,
+            cache_control: self.cache_control,
+        };
+        meta.storage_class = self.storage_class;
         Ok(meta)
     }
+}
+
+/// The writable fields of an object resource that `opts` sets: content type, metadata,
+/// attributes and storage class (for uploads, compose and rewrite alike).
+pub(crate) fn resource_fields(name: &str, opts: &PutOptions) -> serde_json::Value {
+    let mut r = serde_json::json!({ "name": name });
+    let a = &opts.attributes;
+    let fields = [
+        ("contentType", &opts.content_type),
+        ("contentDisposition", &a.content_disposition),
+        ("contentEncoding", &a.content_encoding),
+        ("contentLanguage", &a.content_language),
+        ("cacheControl", &a.cache_control),
+        ("storageClass", &opts.storage_class),
+    ];
+    for (field, value) in fields {
+        if let Some(v) = value {
+            r[field] = serde_json::json!(v);
+        }
+    }
+    if !opts.metadata.is_empty() {
+        r["metadata"] = serde_json::json!(opts.metadata);
+    }
+    r
 }
 
 /// Parses a JSON answer, turning a malformed one into a typed error naming `path`.

@@ -148,13 +148,7 @@ impl GcsUpload {
                 .try_collect()
                 .await?;
         }
-        let mut destination = json!({ "name": self.path.as_str() });
-        if let Some(ct) = &self.opts.content_type {
-            destination["contentType"] = json!(ct);
-        }
-        if !self.opts.metadata.is_empty() {
-            destination["metadata"] = json!(self.opts.metadata);
-        }
+        let destination = crate::model::resource_fields(self.path.as_str(), &self.opts);
         self.store.precheck(self.path.as_str(), &cond).await?;
         let r = self.compose(self.path.as_str(), &names, destination, &cond).await?;
         Ok(PutResult { etag: r.etag, version: r.generation.map(|g| g.to_string()) })

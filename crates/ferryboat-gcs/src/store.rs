@@ -8,12 +8,11 @@ use bytes::Bytes;
 use ferryboat_core::conditions::check_get;
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetResult, Jurisdiction, ListOptions, ListResult,
-    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PutMode, PutOptions, PutResult, Result,
-    StoreInfo,
+    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PutMode, PutOptions,
+    PutResult, Result, StoreInfo,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::{header, Method, StatusCode};
-use serde_json::json;
 
 use crate::client::{read_document, read_error_body, status_error, transport_error, Client, OnPrecondition};
 use crate::model::{parse_json, BucketResource, ObjectResource, RewriteResponse};
@@ -68,6 +67,8 @@ impl GcsStore {
         caps.batch_delete_max = 1;
         caps.user_metadata = true;
         caps.content_type = true;
+        caps.attributes = ferryboat_core::AttributeSupport::ALL;
+        caps.storage_class = true;
         caps.list_etags = true;
         caps.presign = client.signer.is_some();
         Ok(GcsStore { client: Arc::new(client), info: Arc::new(info), caps: Arc::new(caps) })
@@ -164,16 +165,7 @@ impl GcsStore {
         opts: &PutOptions,
         cond: &WriteCondition,
     ) -> Result<ObjectResource> {
-        let mut resource = json!({ "name": name });
-        if let Some(ct) = &opts.content_type {
-            resource["contentType"] = json!(ct);
-        }
-        if !opts.metadata.is_empty() {
-            resource["metadata"] = json!(opts.metadata);
-        }
-        if let Some(class) = &opts.storage_class {
-            resource["storageClass"] = json!(class);
-        }
+        let resource = crate::model::resource_fields(name, opts);
         let boundary = boundary_for(&data);
         let media_type = opts.content_type.as_deref().unwrap_or("application/octet-stream");
         let head = format!(
@@ -332,50 +324,40 @@ impl ObjectStore for GcsStore {
     }
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
-        multipart::reject_reserved(to)?;
-        let cond = match opts.mode {
-            CopyMode::Overwrite => None,
-            CopyMode::Create => Some(0),
+        let create = opts.mode == CopyMode::Create;
+        self.rewrite(&self.client.bucket, from.as_str(), to, create, None).await.map(|_| ())
+    }
+
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        Some(ObjectLocation {
+            service: "gcs".into(),
+            endpoint: self.client.endpoint.clone(),
+            account: String::new(),
+            bucket: self.client.bucket.clone(),
+            key: path.to_string(),
+        })
+    }
+
+    /// `objects.rewrite` from any bucket of the same endpoint, with `opts`' metadata as the
+    /// destination resource.
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        let source = src.locate(from).filter(|l| self.locate(to).is_some_and(|h| h.same_account(l)));
+        let Some(source) = source else {
+            return Err(Error::not_supported(PROVIDER, "server-side copy from a store on another endpoint"));
         };
-        let write = WriteCondition { if_generation_match: cond, on412: OnPrecondition::AlreadyExists };
-        self.precheck(to.as_str(), &write).await?;
-        let suffix = format!(
-            "/rewriteTo/b/{}/o/{}",
-            crate::client::encode(&self.client.bucket),
-            crate::client::encode(to.as_str())
-        );
-        let url = self.client.object_url(from.as_str(), &suffix);
-        let mut token: Option<String> = None;
-        // Large or cross-location copies come back unfinished with a token to continue.
-        for _ in 0..10_000 {
-            let mut query = Vec::new();
-            if let Some(g) = cond {
-                query.push(("ifGenerationMatch", g.to_string()));
-            }
-            if let Some(t) = &token {
-                query.push(("rewriteToken", t.clone()));
-            }
-            let rb = self.client.request(Method::POST, &url, &query).await?.header(header::CONTENT_LENGTH, 0);
-            let resp = self.client.send(rb, from.as_str()).await?;
-            let status = resp.status();
-            if !status.is_success() {
-                let body = read_error_body(resp).await;
-                return Err(match status.as_u16() {
-                    404 => Error::not_found(PROVIDER, from.as_str()),
-                    _ => status_error(status, &body, to.as_str(), OnPrecondition::AlreadyExists),
-                });
-            }
-            let body = read_document(resp, from.as_str()).await?;
-            let r: RewriteResponse = parse_json(&body, to.as_str())?;
-            if r.done {
-                return Ok(());
-            }
-            token = match r.rewrite_token {
-                Some(t) => Some(t),
-                None => return Err(Error::generic(PROVIDER, to.as_str(), "unfinished rewrite without a token", None)),
-            };
-        }
-        Err(Error::transient(PROVIDER, to.as_str(), "rewrite did not finish", None))
+        let create = match opts.mode {
+            PutMode::Overwrite => false,
+            PutMode::Create => true,
+            PutMode::Update(_) => return Err(Error::not_supported(PROVIDER, "conditional-update copy")),
+        };
+        let resource = crate::model::resource_fields(to.as_str(), &opts);
+        self.rewrite(&source.bucket, &source.key, to, create, Some(resource)).await
     }
 
     async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
@@ -429,4 +411,65 @@ fn checked_length(
         }
     })
     .boxed()
+}
+
+impl GcsStore {
+    /// `objects.rewrite` of `bucket/name` to `to`, continued until done; `resource` replaces
+    /// the destination's metadata (without it the source's is kept).
+    async fn rewrite(
+        &self,
+        bucket: &str,
+        name: &str,
+        to: &ObjectPath,
+        create: bool,
+        resource: Option<serde_json::Value>,
+    ) -> Result<PutResult> {
+        multipart::reject_reserved(to)?;
+        let cond = create.then_some(0);
+        let write = WriteCondition { if_generation_match: cond, on412: OnPrecondition::AlreadyExists };
+        self.precheck(to.as_str(), &write).await?;
+        let url = format!(
+            "{}/storage/v1/b/{}/o/{}/rewriteTo/b/{}/o/{}",
+            self.client.endpoint,
+            crate::client::encode(bucket),
+            crate::client::encode(name),
+            crate::client::encode(&self.client.bucket),
+            crate::client::encode(to.as_str())
+        );
+        let mut token: Option<String> = None;
+        // Large or cross-location copies come back unfinished with a token to continue.
+        for _ in 0..10_000 {
+            let mut query = Vec::new();
+            if let Some(g) = cond {
+                query.push(("ifGenerationMatch", g.to_string()));
+            }
+            if let Some(t) = &token {
+                query.push(("rewriteToken", t.clone()));
+            }
+            let rb = self.client.request(Method::POST, &url, &query).await?;
+            let rb = match &resource {
+                Some(r) => rb.header(header::CONTENT_TYPE, "application/json").body(r.to_string()),
+                None => rb.header(header::CONTENT_LENGTH, 0),
+            };
+            let resp = self.client.send(rb, name).await?;
+            let status = resp.status();
+            if !status.is_success() {
+                let body = read_error_body(resp).await;
+                return Err(match status.as_u16() {
+                    404 => Error::not_found(PROVIDER, name),
+                    _ => status_error(status, &body, to.as_str(), OnPrecondition::AlreadyExists),
+                });
+            }
+            let body = read_document(resp, name).await?;
+            let r: RewriteResponse = parse_json(&body, to.as_str())?;
+            if r.done {
+                return Ok(r.resource.as_ref().map(put_result).unwrap_or_default());
+            }
+            token = match r.rewrite_token {
+                Some(t) => Some(t),
+                None => return Err(Error::generic(PROVIDER, to.as_str(), "unfinished rewrite without a token", None)),
+            };
+        }
+        Err(Error::transient(PROVIDER, to.as_str(), "rewrite did not finish", None))
+    }
 }

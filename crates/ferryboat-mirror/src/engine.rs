@@ -52,7 +52,6 @@ pub(crate) struct Ctx {
     pub(crate) src: Arc<dyn ObjectStore>,
     pub(crate) dst: Arc<dyn ObjectStore>,
     pub(crate) opts: MirrorOptions,
-    pub(crate) same_store: bool,
     pub(crate) budget: Semaphore,
     pub(crate) budget_kib: u32,
     pub(crate) counters: Arc<Counters>,
@@ -111,10 +110,6 @@ pub struct Mirror {
 }
 
 /// Whether two stores are one bucket of one provider (where the store's own copy applies).
-fn same_bucket(a: &StoreInfo, b: &StoreInfo) -> bool {
-    a.bucket.is_some() && a.provider == b.provider && a.endpoint == b.endpoint && a.bucket == b.bucket
-}
-
 /// A store named for reports: provider, bucket and region, never credentials.
 fn describe(info: &StoreInfo) -> String {
     let mut s = info.provider.clone();
@@ -153,9 +148,6 @@ impl Mirror {
             src: self.src.clone(),
             dst: self.dst.clone(),
             opts: self.opts.clone(),
-            same_store: self.opts.server_side_copy
-                && self.dst.capabilities().copy
-                && same_bucket(self.src.info(), self.dst.info()),
             budget: Semaphore::new(budget_kib as usize),
             budget_kib,
             counters: Arc::default(),
@@ -189,9 +181,8 @@ impl Mirror {
         report.requests.put = c.put.get();
         report.requests.copy = c.copy.get();
         report.requests.delete = c.delete.get();
-        if !self.opts.dry_run {
-            report.egress_bytes = c.egress.get();
-        }
+        // A dry run adds up what its planned streamed copies would read.
+        report.egress_bytes = c.egress.get();
         report.egress_cost = self.opts.egress_price_per_gb.map(|p| report.egress_bytes as f64 / GIB * p);
         report.in_sync = report.aborted.is_none()
             && report.failed == 0
@@ -298,7 +289,8 @@ impl Mirror {
                         Plan::Copy { meta, rule } => {
                             progress.plan(meta.size);
                             let outcome = if ctx.opts.dry_run {
-                                CopyOutcome::Copied { bytes: meta.size, server_side: ctx.same_store }
+                                let server_side = ctx.server_side_possible(&meta.path);
+                                CopyOutcome::Copied { bytes: meta.size, server_side, not_carried: Vec::new() }
                             } else {
                                 let key = meta.path.to_string();
                                 let task = tokio::spawn(async move { ctx.copy_with_retry(&meta).await });
@@ -321,10 +313,6 @@ impl Mirror {
         report.listed_destination = listed_dst;
         if let Some(e) = listing_error.lock().ok().and_then(|mut s| s.take()) {
             report.aborted = Some(format!("listing failed: {e}"));
-        }
-        if self.opts.dry_run {
-            // What the copies would cost: a get and a put each (more parts for big objects).
-            report.egress_bytes = report.copied_bytes - if ctx.same_store { report.copied_bytes } else { 0 };
         }
     }
 
@@ -517,20 +505,24 @@ fn record(report: &mut MirrorReport, done: Done, ctx: &Ctx) {
                 report.rule(rule);
             }
             match outcome {
-                CopyOutcome::Copied { bytes, server_side } => {
+                CopyOutcome::Copied { bytes, server_side, not_carried } => {
                     report.copied += 1;
                     report.copied_bytes += bytes;
+                    report.not_carried(not_carried);
                     if server_side {
                         report.server_side_copies += 1;
                     }
                     if ctx.opts.dry_run {
                         let parts =
                             if bytes > ctx.opts.part_size { bytes.div_ceil(ctx.opts.part_size.max(1)) + 2 } else { 1 };
+                        // A server-side copy reads no byte out of the source.
                         if server_side {
+                            ctx.counters.head.inc();
                             ctx.counters.copy.inc();
                         } else {
                             ctx.counters.get.inc();
                             ctx.counters.put.add(parts);
+                            ctx.counters.egress.add(bytes);
                         }
                     }
                 }

@@ -33,6 +33,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod carry;
 mod compare;
 mod engine;
 mod filter;
@@ -45,5 +46,5 @@ mod transfer;
 pub use compare::{META_SHA256, META_SOURCE_ETAG, META_SOURCE_MTIME};
 pub use engine::Mirror;
 pub use options::{parse_duration, parse_size, CompareMode, Filters, MirrorOptions, VerifyMode};
-pub use report::{human_bytes, Failure, MirrorReport, Progress, Requests, Rule, MAX_LISTED_FAILURES};
+pub use report::{human_bytes, Failure, MirrorReport, NotCarried, Progress, Requests, Rule, MAX_LISTED_FAILURES};
 pub use shard::{key_hash, Shard};

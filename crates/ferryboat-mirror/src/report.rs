@@ -65,6 +65,20 @@ pub struct Failure {
     pub attempts: u32,
 }
 
+/// Something a copied object carries that its destination cannot store, so the copy went
+/// without it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotCarried {
+    /// The key.
+    pub key: String,
+    /// What was left behind: `content-type`, `content-disposition`, `content-encoding`,
+    /// `content-language`, `cache-control`, `storage-class`, or `metadata:NAME`.
+    pub attribute: String,
+    /// Why: the destination does not keep it, or (storage class) the two providers name
+    /// their classes differently.
+    pub reason: String,
+}
+
 /// Requests the run sent, by kind (listing pages are not visible through the trait and are
 /// counted as entries instead).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -143,6 +157,11 @@ pub struct MirrorReport {
     pub elapsed_secs: f64,
     /// Things the operator should know (fallbacks, skipped deletes).
     pub warnings: Vec<String>,
+    /// Attributes of copied objects the destination could not store, one per key and
+    /// attribute (the first [`MAX_LISTED_FAILURES`]; `not_carried_count` has them all).
+    pub not_carried: Vec<NotCarried>,
+    /// How many key-and-attribute pairs were not carried.
+    pub not_carried_count: u64,
     /// Why the run stopped early, if it did. Nothing is deleted after an abort.
     pub aborted: Option<String>,
     /// Source and destination match at the end (extraneous objects aside unless `delete`).
@@ -156,6 +175,15 @@ impl MirrorReport {
             self.copied_bytes as f64 / self.elapsed_secs
         } else {
             0.0
+        }
+    }
+
+    pub(crate) fn not_carried(&mut self, items: Vec<NotCarried>) {
+        for item in items {
+            self.not_carried_count += 1;
+            if self.not_carried.len() < MAX_LISTED_FAILURES {
+                self.not_carried.push(item);
+            }
         }
     }
 
@@ -249,6 +277,16 @@ impl fmt::Display for MirrorReport {
         writeln!(f, "  {:<11} {:.2}s, {}/s", "time", self.elapsed_secs, human_bytes(self.rate() as u64))?;
         for w in &self.warnings {
             writeln!(f, "  warning: {w}")?;
+        }
+        for n in &self.not_carried {
+            writeln!(f, "  warning: {:?}: {} not carried ({})", n.key, n.attribute, n.reason)?;
+        }
+        if self.not_carried_count > self.not_carried.len() as u64 {
+            writeln!(
+                f,
+                "  … and {} more attributes not carried",
+                self.not_carried_count - self.not_carried.len() as u64
+            )?;
         }
         for fail in &self.failures {
             writeln!(

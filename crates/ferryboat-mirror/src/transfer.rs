@@ -6,16 +6,17 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use ferryboat_core::{
-    CopyOptions, Error, GetResult, Metadata, ObjectMeta, ObjectPath, ObjectStoreExt, PutOptions, Result, UploadConfig,
+    Error, GetResult, Metadata, ObjectMeta, ObjectPath, ObjectStoreExt, PutOptions, Result, UploadConfig,
 };
 use futures::stream::{BoxStream, StreamExt};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
+use crate::carry::carry;
 use crate::compare::{mtime_secs, plain_md5, META_SHA256, META_SOURCE_ETAG, META_SOURCE_MTIME};
 use crate::engine::Ctx;
 use crate::options::VerifyMode;
-use crate::report::Failure;
+use crate::report::{Failure, NotCarried};
 use crate::shard::key_hash;
 
 /// How one copy ended.
@@ -24,6 +25,8 @@ pub(crate) enum CopyOutcome {
     Copied {
         bytes: u64,
         server_side: bool,
+        /// What the destination could not store.
+        not_carried: Vec<NotCarried>,
     },
     /// The source object disappeared between listing and reading.
     Vanished,
@@ -73,7 +76,7 @@ impl Ctx {
     }
 
     async fn copy_once(&self, meta: &ObjectMeta) -> Result<CopyOutcome> {
-        if self.same_store && meta.etag.as_deref().is_some_and(plain_md5) {
+        if self.server_side_possible(&meta.path) {
             if let Some(outcome) = self.server_side(meta).await? {
                 return Ok(outcome);
             }
@@ -81,33 +84,70 @@ impl Ctx {
         self.streamed(meta).await
     }
 
-    /// A server-side copy, accepted only when the destination then holds the source's MD5:
-    /// two views of one bucket under different prefixes look alike from `StoreInfo`, and
-    /// there a copy would go to the wrong key. `None` means "stream it instead".
-    async fn server_side(&self, meta: &ObjectMeta) -> Result<Option<CopyOutcome>> {
+    /// Whether the destination can copy `path` from the source server-side: both say where
+    /// the key lives, in one service, endpoint and account, and not at the same place.
+    pub(crate) fn server_side_possible(&self, path: &ObjectPath) -> bool {
+        if !self.opts.server_side_copy || !self.dst.capabilities().copy {
+            return false;
+        }
+        match (self.src.locate(path), self.dst.locate(path)) {
+            (Some(s), Some(d)) => s.same_account(&d) && (s.bucket != d.bucket || s.key != d.key),
+            _ => false,
+        }
+    }
+
+    /// A server-side copy from the source's key: one HEAD of the source for its metadata
+    /// (listings do not carry it), then one copy request that writes the metadata, the
+    /// source's recorded hash and the mirror's records with the object. `None` means the
+    /// destination declined (another account, no permission): stream it instead.
+    async fn server_side(&self, listed: &ObjectMeta) -> Result<Option<CopyOutcome>> {
+        let head = match self.count_head(self.src.head(&listed.path)).await {
+            Ok(h) => h,
+            Err(Error::NotFound { .. }) => return Ok(Some(CopyOutcome::Vanished)),
+            Err(e) => return Err(e),
+        };
+        let (mut opts, not_carried) = carry(self.src.as_ref(), self.dst.as_ref(), &head);
+        let recorded = head.metadata.get(META_SHA256).cloned();
+        if self.dst.capabilities().user_metadata {
+            if let Some(sha) = &recorded {
+                opts.metadata.insert(META_SHA256.into(), sha.clone());
+            }
+            if let Some(etag) = head.etag.as_ref().or(listed.etag.as_ref()) {
+                opts.metadata.insert(META_SOURCE_ETAG.into(), etag.clone());
+            }
+            opts.metadata.insert(META_SOURCE_MTIME.into(), mtime_secs(head.last_modified).to_string());
+        }
         self.counters.copy.inc();
-        match self.dst.copy_opts(&meta.path, &meta.path, CopyOptions::default()).await {
-            Ok(()) => {}
-            Err(Error::NotFound { .. } | Error::NotSupported { .. }) => return Ok(None),
+        match self.dst.copy_from(self.src.as_ref(), &listed.path, &listed.path, opts).await {
+            Ok(_) => {}
+            Err(Error::NotSupported { .. } | Error::PermissionDenied { .. }) => return Ok(None),
+            Err(Error::NotFound { .. }) => return Ok(Some(CopyOutcome::Vanished)),
             Err(e) => return Err(e),
         }
-        let written = self.count_head(self.dst.head(&meta.path)).await?;
-        if written.size == meta.size && written.etag == meta.etag {
-            Ok(Some(CopyOutcome::Copied { bytes: meta.size, server_side: true }))
-        } else {
-            Ok(None)
+        if self.opts.verify != VerifyMode::None {
+            let written = self.count_head(self.dst.head(&listed.path)).await?;
+            let provider = self.dst.info().provider.clone();
+            if written.size != head.size {
+                let message = format!("server-side copy of {} bytes left {}", head.size, written.size);
+                return Err(integrity(&provider, &listed.path, message));
+            }
+            if recorded.is_some() && written.metadata.get(META_SHA256) != recorded.as_ref() {
+                return Err(integrity(&provider, &listed.path, "server-side copy lost the recorded sha256".into()));
+            }
         }
+        Ok(Some(CopyOutcome::Copied { bytes: head.size, server_side: true, not_carried }))
+    }
+
+    /// The most one upload holds in memory: `(part concurrency + 1)` parts. Also the largest
+    /// object a destination without multipart upload is sent (in one buffer).
+    fn single_put_limit(&self) -> u64 {
+        self.opts.part_size.saturating_mul(self.opts.part_concurrency as u64 + 1)
     }
 
     /// KiB of the in-flight budget one copy of `size` bytes holds: what the upload can
     /// buffer at once (all of it where the destination has no multipart upload).
     fn reservation(&self, size: u64) -> u32 {
-        let window = if self.dst.capabilities().multipart {
-            self.opts.part_size.saturating_mul(self.opts.part_concurrency as u64 + 1)
-        } else {
-            size
-        };
-        let bytes = size.min(window).max(1);
+        let bytes = size.min(self.single_put_limit()).max(1);
         (bytes.div_ceil(1024)).min(u64::from(self.budget_kib)) as u32
     }
 
@@ -124,22 +164,36 @@ impl Ctx {
             Err(e) => return Err(e),
         };
         let size = got.range.end - got.range.start;
-        let mut metadata: Metadata = got
-            .meta
-            .metadata
-            .iter()
-            .filter(|(k, _)| !k.starts_with("ferry-"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let (carried, not_carried) = carry(self.src.as_ref(), self.dst.as_ref(), &got.meta);
+        let records = self.dst.capabilities().user_metadata;
+        let mut metadata: Metadata = Metadata::new();
         if let Some(etag) = got.meta.etag.as_ref().or(listed.etag.as_ref()) {
             metadata.insert(META_SOURCE_ETAG.into(), etag.clone());
         }
         metadata.insert(META_SOURCE_MTIME.into(), mtime_secs(got.meta.last_modified).to_string());
         let claimed = got.meta.metadata.get(META_SHA256).cloned();
-        let content_type = got.meta.content_type.clone();
         let path = listed.path.clone();
+        let with = |mut metadata: Metadata| {
+            if !records {
+                metadata.clear();
+            }
+            let mut m = carried.metadata.clone();
+            m.append(&mut metadata);
+            PutOptions { metadata: m, ..carried.clone() }
+        };
 
         let caps = self.dst.capabilities();
+        if !caps.multipart && size > self.single_put_limit() {
+            // One request would need the whole object in one buffer.
+            return Err(Error::not_supported(
+                &self.dst.info().provider,
+                format!(
+                    "writing {size} bytes: the destination has no multipart upload, and objects over {} bytes \
+                     (part size x (part concurrency + 1)) are not held whole in memory",
+                    self.single_put_limit()
+                ),
+            ));
+        }
         let sha = if size <= self.opts.part_size || !caps.multipart {
             // Small enough for one request: hash it first, so its hash is recorded with it.
             let data = self.read_small(got, size).await?;
@@ -154,13 +208,13 @@ impl Ctx {
                 }
             }
             metadata.insert(META_SHA256.into(), digest.clone());
-            let opts = PutOptions { content_type, metadata, ..Default::default() };
+            let opts = with(metadata);
             self.counters.put.inc();
             let put = self.dst.put_opts(&path, data.clone(), opts).await?;
             if self.opts.verify == VerifyMode::Size && store_attests(put.etag.as_deref(), &data) {
                 // The store hashed what it received and it is what we sent: a HEAD would
                 // prove less, at the price of one more request per object.
-                return Ok(CopyOutcome::Copied { bytes: size, server_side: false });
+                return Ok(CopyOutcome::Copied { bytes: size, server_side: false, not_carried });
             }
             digest
         } else {
@@ -188,7 +242,7 @@ impl Ctx {
                 part_attempts: 3,
             };
             self.counters.put.add(size.div_ceil(self.opts.part_size.max(1)) + 2);
-            let opts = PutOptions { content_type, metadata, ..Default::default() };
+            let opts = with(metadata);
             self.dst.put_stream(&path, body, opts, config).await?;
             let digest = digest_slot.lock().map(|mut d| d.take()).unwrap_or(None);
             digest.ok_or_else(|| {
@@ -196,7 +250,7 @@ impl Ctx {
             })?
         };
         self.verify(&path, size, &sha).await?;
-        Ok(CopyOutcome::Copied { bytes: size, server_side: false })
+        Ok(CopyOutcome::Copied { bytes: size, server_side: false, not_carried })
     }
 
     async fn read_small(&self, got: GetResult, size: u64) -> Result<Bytes> {

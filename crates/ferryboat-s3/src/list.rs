@@ -23,6 +23,7 @@ struct Entry {
     size: i64,
     etag: Option<String>,
     modified: std::time::SystemTime,
+    storage_class: Option<String>,
 }
 
 enum Cursor {
@@ -95,6 +96,7 @@ fn to_meta(e: Entry) -> Option<Result<ObjectMeta>> {
     Some(ObjectPath::parse(e.key).map(|path| {
         let mut meta = ObjectMeta::new(path, e.size.max(0) as u64, e.modified);
         meta.etag = e.etag;
+        meta.storage_class = e.storage_class;
         meta
     }))
 }
@@ -160,6 +162,7 @@ fn entry_v2(o: &aws_sdk_s3::types::Object) -> Entry {
         size: o.size().unwrap_or(0),
         etag: unquote(o.e_tag()),
         modified: to_system_time(o.last_modified()),
+        storage_class: o.storage_class().map(|c| c.as_str().to_string()),
     }
 }
 

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, StorageClass};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MetadataDirective};
 use bytes::Bytes;
 use ferryboat_core::{
     Error, MultipartUpload, ObjectPath, PartInfo, PendingUpload, PutMode, PutOptions, PutResult, Result,
 };
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::store::{quote, to_system_time, unquote, Inner};
+use crate::store::{put_options, quote, to_system_time, unquote, Inner};
 
 /// What stays literal in an `x-amz-copy-source` value: unreserved characters and `/`.
 const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -25,16 +25,7 @@ pub(crate) async fn start(s: &Arc<Inner>, path: &ObjectPath, opts: PutOptions) -
             "a conditional multipart upload: this server ignores If-None-Match and If-Match on CompleteMultipartUpload",
         ));
     }
-    let mut req = s
-        .client
-        .create_multipart_upload()
-        .bucket(&s.bucket)
-        .key(path.as_str())
-        .set_content_type(opts.content_type.clone())
-        .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
-    if !opts.metadata.is_empty() {
-        req = req.set_metadata(Some(opts.metadata.clone().into_iter().collect()));
-    }
+    let req = put_options!(s.client.create_multipart_upload().bucket(&s.bucket).key(path.as_str()), &opts);
     let out = req.send().await.map_err(|e| s.errors.map(path.as_str(), e))?;
     let upload_id = out
         .upload_id()
@@ -121,7 +112,7 @@ impl MultipartUpload for S3Upload {
                     // Ceph RGW answers `<ETag></ETag>`; the object's HEAD has the right one
                     // (or a later writer's, should one replace it in between).
                     None => {
-                        let meta = head(s, &self.path).await?;
+                        let meta = head(s, Source { bucket: &s.bucket, key: self.path.as_str() }).await?;
                         Ok(PutResult { etag: meta.etag, version: version.or(meta.version) })
                     }
                 }
@@ -203,80 +194,105 @@ pub(crate) const COPY_OBJECT_MAX: u64 = 5 * 1024 * 1024 * 1024;
 /// Parts copied at once by a multipart copy.
 const COPY_PARTS_IN_FLIGHT: usize = 8;
 
-/// Server-side copy: `CopyObject` (content type and metadata come along), or multipart
-/// `UploadPartCopy` for objects above `threshold`.
+/// The object a server-side copy reads: a key in a bucket of the same endpoint.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+}
+
+/// Server-side copy within the store's bucket, keeping the source's content type, metadata
+/// and attributes (`CopyObject`'s default), or multipart `UploadPartCopy` above `threshold`.
 pub(crate) async fn copy(s: &Inner, from: &ObjectPath, to: &ObjectPath, threshold: u64) -> Result<()> {
+    copy_between(s, Source { bucket: &s.bucket, key: from.as_str() }, to, threshold, None).await.map(|_| ())
+}
+
+/// Server-side copy from `src` (any bucket of this endpoint) to `to`. With `replace`, the
+/// new object carries exactly those options' content type, metadata, attributes and storage
+/// class (`MetadataDirective: REPLACE`), written by the copy request itself.
+pub(crate) async fn copy_between(
+    s: &Inner,
+    src: Source<'_>,
+    to: &ObjectPath,
+    threshold: u64,
+    replace: Option<&PutOptions>,
+) -> Result<PutResult> {
     if threshold < COPY_OBJECT_MAX {
         // A lowered threshold costs a HEAD per copy to learn the size.
-        let meta = head(s, from).await?;
+        let meta = head(s, src).await?;
         if meta.size > threshold {
-            return copy_multipart(s, from, to, meta).await;
+            return copy_multipart(s, src, to, meta, replace).await;
         }
     }
-    let sent = s.client.copy_object().bucket(&s.bucket).key(to.as_str()).copy_source(copy_source(s, from)).send().await;
-    match sent {
-        Ok(_) => Ok(()),
-        Err(e) => match s.errors.map(from.as_str(), e) {
+    let mut req = s.client.copy_object().bucket(&s.bucket).key(to.as_str()).copy_source(copy_source(src));
+    if let Some(opts) = replace {
+        req = put_options!(req.metadata_directive(MetadataDirective::Replace), opts);
+    }
+    match req.send().await {
+        Ok(out) => Ok(PutResult {
+            etag: unquote(out.copy_object_result().and_then(|r| r.e_tag())),
+            version: out.version_id().map(str::to_string),
+        }),
+        Err(e) => match s.errors.map(src.key, e) {
             Error::Generic { message, .. }
                 if message.contains("copy source is larger") || message.starts_with("EntityTooLarge") =>
             {
-                let meta = head(s, from).await?;
-                copy_multipart(s, from, to, meta).await
+                let meta = head(s, src).await?;
+                copy_multipart(s, src, to, meta, replace).await
             }
             err => Err(err),
         },
     }
 }
 
-fn copy_source(s: &Inner, from: &ObjectPath) -> String {
-    format!("{}/{}", s.bucket, utf8_percent_encode(from.as_str(), COPY_SOURCE))
+fn copy_source(src: Source<'_>) -> String {
+    format!("{}/{}", src.bucket, utf8_percent_encode(src.key, COPY_SOURCE))
 }
 
-async fn head(s: &Inner, path: &ObjectPath) -> Result<ferryboat_core::ObjectMeta> {
-    let out = s
-        .client
-        .head_object()
-        .bucket(&s.bucket)
-        .key(path.as_str())
-        .send()
-        .await
-        .map_err(|e| s.errors.map(path.as_str(), e))?;
+async fn head(s: &Inner, src: Source<'_>) -> Result<ferryboat_core::ObjectMeta> {
+    let out =
+        s.client.head_object().bucket(src.bucket).key(src.key).send().await.map_err(|e| s.errors.map(src.key, e))?;
+    let path = ObjectPath::parse(src.key)?;
     let mut meta = ferryboat_core::ObjectMeta::new(
-        path.clone(),
+        path,
         out.content_length().unwrap_or(0).max(0) as u64,
         to_system_time(out.last_modified()),
     );
     meta.etag = unquote(out.e_tag());
     meta.content_type = out.content_type().map(str::to_string);
     meta.metadata = out.metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+    meta.attributes = crate::store::attributes_of!(out);
+    meta.storage_class = out.storage_class().map(|c| c.as_str().to_string());
     Ok(meta)
 }
 
 /// Copies in parts of equal size, the fewest the part limits allow, pinned to the source's
 /// etag so that a source replaced mid-copy fails the copy instead of mixing two versions.
-async fn copy_multipart(s: &Inner, from: &ObjectPath, to: &ObjectPath, src: ferryboat_core::ObjectMeta) -> Result<()> {
+async fn copy_multipart(
+    s: &Inner,
+    from: Source<'_>,
+    to: &ObjectPath,
+    src: ferryboat_core::ObjectMeta,
+    replace: Option<&PutOptions>,
+) -> Result<PutResult> {
     use futures::stream::{self, StreamExt, TryStreamExt};
     let q = &s.quirks;
     let part = src.size.div_ceil(q.max_parts.max(1) as u64).max(q.min_part_size).min(q.max_part_size).max(1);
     if part.saturating_mul(q.max_parts as u64) < src.size {
         return Err(Error::not_supported(s.provider(), format!("copying a {}-byte object in parts", src.size)));
     }
-    let opts =
-        PutOptions { content_type: src.content_type.clone(), metadata: src.metadata.clone(), ..Default::default() };
-    let mut req = s
-        .client
-        .create_multipart_upload()
-        .bucket(&s.bucket)
-        .key(to.as_str())
-        .set_content_type(opts.content_type.clone());
-    if !opts.metadata.is_empty() {
-        req = req.set_metadata(Some(opts.metadata.clone().into_iter().collect()));
-    }
+    // UploadPartCopy carries no metadata: the upload is created with the source's (or the
+    // replacement's) content type, metadata and attributes.
+    let opts = match replace {
+        Some(o) => o.clone(),
+        None => PutOptions::from_meta(&src),
+    };
+    let req = put_options!(s.client.create_multipart_upload().bucket(&s.bucket).key(to.as_str()), &opts);
     let out = req.send().await.map_err(|e| s.errors.map(to.as_str(), e))?;
     let Some(upload_id) = out.upload_id().map(str::to_string) else {
         return Err(Error::generic(s.provider(), to.as_str(), "CreateMultipartUpload returned no upload id", None));
     };
-    let source = copy_source(s, from);
+    let source = copy_source(from);
     let ranges: Vec<(u32, u64, u64)> =
         (0..src.size.div_ceil(part)).map(|i| (i as u32 + 1, i * part, ((i + 1) * part).min(src.size) - 1)).collect();
     let copied: Result<Vec<CompletedPart>> = stream::iter(ranges)
@@ -296,7 +312,7 @@ async fn copy_multipart(s: &Inner, from: &ObjectPath, to: &ObjectPath, src: ferr
                     .set_copy_source_if_match(etag)
                     .send()
                     .await
-                    .map_err(|e| s.errors.map(from.as_str(), e))?;
+                    .map_err(|e| s.errors.map(from.key, e))?;
                 let etag = out.copy_part_result().and_then(|r| r.e_tag()).map(str::to_string).ok_or_else(|| {
                     Error::transient(
                         s.provider(),
@@ -321,15 +337,17 @@ async fn copy_multipart(s: &Inner, from: &ObjectPath, to: &ObjectPath, src: ferr
             .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
             .await
-            .map(|_| ())
+            .map(|out| PutResult { etag: unquote(out.e_tag()), version: out.version_id().map(str::to_string) })
             .map_err(|e| s.errors.map(to.as_str(), e)),
         Err(e) => Err(e),
     };
-    if let Err(e) = finished {
-        if let Err(abort_err) = abort(s, to, &upload_id).await {
-            tracing::warn!(path = %to, error = %abort_err, "aborting a failed multipart copy failed");
+    match finished {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            if let Err(abort_err) = abort(s, to, &upload_id).await {
+                tracing::warn!(path = %to, error = %abort_err, "aborting a failed multipart copy failed");
+            }
+            Err(e)
         }
-        return Err(e);
     }
-    Ok(())
 }

@@ -8,13 +8,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
-use aws_sdk_s3::types::StorageClass;
 use bytes::Bytes;
 use ferryboat_core::conditions::check_get;
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, ListOptions, ListResult, Metadata,
-    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PutMode, PutOptions, PutResult, Result,
-    StoreInfo,
+    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PutMode, PutOptions,
+    PutResult, Result, StoreInfo,
 };
 use ferryboat_providers::Quirks;
 use futures::stream::{BoxStream, StreamExt};
@@ -53,6 +52,9 @@ pub(crate) struct Inner {
     pub info: StoreInfo,
     pub errors: ErrorContext,
     pub copy_threshold: u64,
+    /// The endpoint as [`ObjectStore::locate`] names it: the configured URL, or one per AWS
+    /// region (not the bucket's virtual host, so that two buckets compare equal).
+    pub copy_scope: String,
     /// Whether uploads sign their body (see [`crate::config::signs_payload`]).
     pub sign_payload: bool,
 }
@@ -97,6 +99,10 @@ impl S3Store {
             client: client::build(&config),
             sign_payload: crate::config::signs_payload(config.endpoint.as_deref()),
             copy_threshold: config.multipart_copy_threshold,
+            copy_scope: match &config.endpoint {
+                Some(e) => e.trim_end_matches('/').to_string(),
+                None => format!("https://s3.{region}.amazonaws.com"),
+            },
             bucket: config.bucket,
             quirks: config.quirks,
             caps,
@@ -199,6 +205,8 @@ pub(crate) fn capabilities(q: &Quirks) -> Capabilities {
     c.batch_delete_max = q.batch_delete_max;
     c.user_metadata = true;
     c.content_type = true;
+    c.attributes = ferryboat_core::AttributeSupport::ALL;
+    c.storage_class = true;
     c.list_etags = true;
     c.presign = true;
     c
@@ -219,9 +227,45 @@ pub(crate) fn to_system_time(t: Option<&DateTime>) -> SystemTime {
     t.and_then(|t| SystemTime::try_from(*t).ok()).unwrap_or(UNIX_EPOCH)
 }
 
+/// User metadata with names as the server returned them (S3 itself lower-cases them).
 fn metadata(map: Option<&HashMap<String, String>>) -> Metadata {
-    map.map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect()).unwrap_or_default()
+    map.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
 }
+
+/// Sets content type, metadata, attributes and storage class from `PutOptions` on any SDK
+/// request builder that has them (PutObject, CreateMultipartUpload, CopyObject).
+macro_rules! put_options {
+    ($req:expr, $opts:expr) => {{
+        let opts: &ferryboat_core::PutOptions = $opts;
+        let a = &opts.attributes;
+        let req = $req
+            .set_content_type(opts.content_type.clone())
+            .set_content_disposition(a.content_disposition.clone())
+            .set_content_encoding(a.content_encoding.clone())
+            .set_content_language(a.content_language.clone())
+            .set_cache_control(a.cache_control.clone())
+            .set_storage_class(opts.storage_class.as_deref().map(aws_sdk_s3::types::StorageClass::from));
+        if opts.metadata.is_empty() {
+            req
+        } else {
+            req.set_metadata(Some(opts.metadata.clone().into_iter().collect()))
+        }
+    }};
+}
+pub(crate) use put_options;
+
+/// The attributes of a HeadObject or GetObject answer.
+macro_rules! attributes_of {
+    ($out:expr) => {
+        ferryboat_core::Attributes {
+            content_disposition: $out.content_disposition().map(str::to_string),
+            content_encoding: $out.content_encoding().map(str::to_string),
+            content_language: $out.content_language().map(str::to_string),
+            cache_control: $out.cache_control().map(str::to_string),
+        }
+    };
+}
+pub(crate) use attributes_of;
 
 /// `bytes a-b/total` → `(a..b+1, total)`.
 fn parse_content_range(value: &str) -> Option<(std::ops::Range<u64>, u64)> {
@@ -333,6 +377,8 @@ impl Inner {
             version: out.version_id().map(str::to_string),
             content_type: out.content_type().map(str::to_string),
             metadata: metadata(out.metadata()),
+            attributes: attributes_of!(out),
+            storage_class: out.storage_class().map(|c| c.as_str().to_string()),
         };
         // The server was asked too, but some (moto) ignore conditions on HEAD; evaluating
         // them on the metadata it returned gives the same answer everywhere.
@@ -354,18 +400,14 @@ impl ObjectStore for S3Store {
     async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
         let s = &self.inner;
         s.check_mode(&opts.mode)?;
-        let mut req = s
+        let req = s
             .client
             .put_object()
             .bucket(&s.bucket)
             .key(path.as_str())
             .content_length(data.len() as i64)
-            .body(ByteStream::from(data))
-            .set_content_type(opts.content_type.clone())
-            .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
-        if !opts.metadata.is_empty() {
-            req = req.set_metadata(Some(opts.metadata.clone().into_iter().collect()));
-        }
+            .body(ByteStream::from(data));
+        let mut req = put_options!(req, &opts);
         req = match &opts.mode {
             PutMode::Overwrite => req,
             PutMode::Create => req.if_none_match("*"),
@@ -431,6 +473,8 @@ impl ObjectStore for S3Store {
             version: out.version_id().map(str::to_string),
             content_type: out.content_type().map(str::to_string),
             metadata: metadata(out.metadata()),
+            attributes: attributes_of!(out),
+            storage_class: out.storage_class().map(|c| c.as_str().to_string()),
         };
         // As for HEAD: servers that ignore a read condition still get the right answer.
         check_get(s.provider(), &meta, &opts)?;
@@ -478,6 +522,46 @@ impl ObjectStore for S3Store {
             ));
         }
         multipart::copy(s, from, to, s.copy_threshold).await
+    }
+
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        Some(ObjectLocation {
+            service: "s3".into(),
+            endpoint: self.inner.copy_scope.clone(),
+            account: self.inner.info.region.clone().unwrap_or_default(),
+            bucket: self.inner.bucket.clone(),
+            key: path.to_string(),
+        })
+    }
+
+    /// `CopyObject` (or `UploadPartCopy` above the copy threshold) from any bucket of the
+    /// same endpoint and region, with `MetadataDirective: REPLACE` and `opts`' metadata.
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        let s = &self.inner;
+        let source = src.locate(from).filter(|l| self.locate(to).is_some_and(|h| h.same_account(l)));
+        let Some(source) = source else {
+            return Err(Error::not_supported(s.provider(), "server-side copy from a store on another endpoint"));
+        };
+        if !s.quirks.server_side_copy {
+            return Err(Error::not_supported(s.provider(), "server-side copy"));
+        }
+        if opts.mode != PutMode::Overwrite {
+            return Err(Error::not_supported(
+                s.provider(),
+                "conditional copy: S3's CopyObject has no destination condition, so it could not be atomic",
+            ));
+        }
+        if source.bucket == s.bucket && source.key == to.as_str() {
+            return Err(Error::invalid_config(format!("copying {to} onto itself")));
+        }
+        let src = multipart::Source { bucket: &source.bucket, key: &source.key };
+        multipart::copy_between(s, src, to, s.copy_threshold, Some(&opts)).await
     }
 
     async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {

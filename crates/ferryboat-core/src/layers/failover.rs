@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 
+use crate::attributes::ObjectLocation;
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::info::StoreInfo;
@@ -285,6 +286,24 @@ impl ObjectStore for Replicated {
             s.rename_opts(from, to, opts)
         })
         .await
+    }
+
+    /// A replicated set has no one place its objects live.
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        let _ = path;
+        None
+    }
+
+    /// Every replica would have to reach the source: callers stream instead.
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        let _ = (src, from, opts);
+        Err(Error::not_supported("failover", format!("server-side copy into a replicated set ({to})")))
     }
 
     async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 
 use super::rng::SplitMix;
+use crate::attributes::ObjectLocation;
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::info::StoreInfo;
@@ -225,6 +226,20 @@ impl ObjectStore for FaultStore {
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
         self.faulty(to.as_str(), true, self.inner.copy_opts(from, to, opts)).await
+    }
+
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        self.inner.locate(path)
+    }
+
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        self.faulty(to.as_str(), true, self.inner.copy_from(src, from, to, opts)).await
     }
 
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {

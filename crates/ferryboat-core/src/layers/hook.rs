@@ -13,6 +13,7 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 
+use crate::attributes::ObjectLocation;
 use crate::capabilities::Capabilities;
 use crate::error::Result;
 use crate::info::StoreInfo;
@@ -27,7 +28,8 @@ use crate::types::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Op<'a> {
     /// Operation name: `put`, `put_multipart`, `put_part`, `complete`, `abort`, `get`, `head`,
-    /// `delete`, `list`, `list_with_delimiter`, `copy`, `rename`, `list_pending_uploads`,
+    /// `delete`, `list`, `list_with_delimiter`, `copy`, `copy_from` (a server-side copy from
+    /// another store, counted on the destination), `rename`, `list_pending_uploads`,
     /// `abort_pending_upload`.
     pub name: &'static str,
     /// The key (or prefix) concerned; empty when there is none.
@@ -39,7 +41,10 @@ pub struct Op<'a> {
 impl Op<'_> {
     /// Whether the operation writes or deletes data.
     pub fn is_write(&self) -> bool {
-        matches!(self.name, "put" | "put_multipart" | "put_part" | "complete" | "delete" | "copy" | "rename")
+        matches!(
+            self.name,
+            "put" | "put_multipart" | "put_part" | "complete" | "delete" | "copy" | "copy_from" | "rename"
+        )
     }
 }
 
@@ -160,6 +165,21 @@ impl<H: Hook> ObjectStore for HookStore<H> {
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
         self.hook.around(self.info(), op("copy", to.as_str(), 0), self.inner.copy_opts(from, to, opts)).await
+    }
+
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        self.inner.locate(path)
+    }
+
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        let o = op("copy_from", to.as_str(), 0);
+        self.hook.around(self.info(), o, self.inner.copy_from(src, from, to, opts)).await
     }
 
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {

@@ -12,6 +12,7 @@ use futures::stream::{self, BoxStream, StreamExt};
 use md5::{Digest, Md5};
 
 use super::rng::SplitMix;
+use crate::attributes::ObjectLocation;
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::info::StoreInfo;
@@ -263,6 +264,20 @@ impl ObjectStore for RetryStore {
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
         self.policy.run(|| self.inner.copy_opts(from, to, opts.clone())).await
+    }
+
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        self.inner.locate(path)
+    }
+
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        self.policy.run(|| self.inner.copy_from(src, from, to, opts.clone())).await
     }
 
     async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {

@@ -1,4 +1,5 @@
-//! Sidecar metadata: content type and user metadata kept beside the data.
+//! Sidecar metadata: content type, user metadata, attributes and storage class kept beside
+//! the data.
 //!
 //! The sidecar of key `k` is `.ferry/meta/k`, a small JSON file. It mirrors the key exactly
 //! (no `.json` suffix) because a suffix would let the sidecars of two live keys collide
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::attributes::Attributes;
 use crate::error::Result;
 use crate::path::ObjectPath;
 use crate::types::{Metadata, ObjectMeta, PutOptions};
@@ -31,6 +33,16 @@ pub(crate) struct Sidecar {
     pub(crate) content_type: Option<String>,
     #[serde(default, skip_serializing_if = "Metadata::is_empty")]
     pub(crate) metadata: Metadata,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_disposition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cache_control: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    storage_class: Option<String>,
     /// Etag of the data this sidecar describes.
     #[serde(default)]
     etag: String,
@@ -39,26 +51,45 @@ pub(crate) struct Sidecar {
 impl Sidecar {
     /// The sidecar a put with `opts` needs, or `None` when there is nothing to keep.
     pub(crate) fn from_opts(opts: &PutOptions) -> Option<Self> {
-        Self::new(opts.content_type.clone(), opts.metadata.clone())
+        Self::new(opts.content_type.clone(), opts.metadata.clone(), &opts.attributes, opts.storage_class.clone())
     }
 
     /// The sidecar carrying what `meta` has, or `None` when there is nothing to keep.
     pub(crate) fn from_meta(meta: &ObjectMeta) -> Option<Self> {
-        Self::new(meta.content_type.clone(), meta.metadata.clone())
+        Self::new(meta.content_type.clone(), meta.metadata.clone(), &meta.attributes, meta.storage_class.clone())
     }
 
-    fn new(content_type: Option<String>, metadata: Metadata) -> Option<Self> {
-        (content_type.is_some() || !metadata.is_empty()).then(|| Sidecar {
-            content_type,
-            metadata,
-            etag: String::new(),
-        })
+    fn new(
+        content_type: Option<String>,
+        metadata: Metadata,
+        attributes: &Attributes,
+        storage_class: Option<String>,
+    ) -> Option<Self> {
+        (content_type.is_some() || !metadata.is_empty() || !attributes.is_empty() || storage_class.is_some()).then(
+            || Sidecar {
+                content_type,
+                metadata,
+                content_disposition: attributes.content_disposition.clone(),
+                content_encoding: attributes.content_encoding.clone(),
+                content_language: attributes.content_language.clone(),
+                cache_control: attributes.cache_control.clone(),
+                storage_class,
+                etag: String::new(),
+            },
+        )
     }
 
-    /// Copies content type and metadata into `meta`.
+    /// Copies what the sidecar keeps into `meta`.
     pub(crate) fn apply(self, meta: &mut ObjectMeta) {
         meta.content_type = self.content_type;
         meta.metadata = self.metadata;
+        meta.attributes = Attributes {
+            content_disposition: self.content_disposition,
+            content_encoding: self.content_encoding,
+            content_language: self.content_language,
+            cache_control: self.cache_control,
+        };
+        meta.storage_class = self.storage_class;
     }
 }
 

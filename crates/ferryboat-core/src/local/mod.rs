@@ -133,6 +133,8 @@ impl LocalStore {
             batch_delete_max: 1000,
             user_metadata: true,
             content_type: true,
+            attributes: crate::capabilities::AttributeSupport::ALL,
+            storage_class: true,
             list_etags: true,
             ..Capabilities::default()
         };

@@ -35,6 +35,16 @@ struct Record {
     content_type: Option<String>,
     #[serde(default)]
     metadata: Metadata,
+    #[serde(default)]
+    content_disposition: Option<String>,
+    #[serde(default)]
+    content_encoding: Option<String>,
+    #[serde(default)]
+    content_language: Option<String>,
+    #[serde(default)]
+    cache_control: Option<String>,
+    #[serde(default)]
+    storage_class: Option<String>,
     mode: ModeRecord,
     initiated_ns: u64,
 }
@@ -97,6 +107,11 @@ pub(crate) fn start(root: &Root, path: &ObjectPath, opts: &PutOptions) -> Result
         path: path.to_string(),
         content_type: opts.content_type.clone(),
         metadata: opts.metadata.clone(),
+        content_disposition: opts.attributes.content_disposition.clone(),
+        content_encoding: opts.attributes.content_encoding.clone(),
+        content_language: opts.attributes.content_language.clone(),
+        cache_control: opts.attributes.cache_control.clone(),
+        storage_class: opts.storage_class.clone(),
         mode: (&opts.mode).into(),
         initiated_ns: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0),
     };
@@ -232,6 +247,13 @@ fn complete(root: &Root, id: &str, min_part: u64, parts: &[PartInfo]) -> Result<
     let opts_sidecar = Sidecar::from_opts(&PutOptions {
         content_type: record.content_type,
         metadata: record.metadata,
+        attributes: crate::attributes::Attributes {
+            content_disposition: record.content_disposition,
+            content_encoding: record.content_encoding,
+            content_language: record.content_language,
+            cache_control: record.cache_control,
+        },
+        storage_class: record.storage_class,
         ..Default::default()
     });
     root.commit(tmp, &path, &record.mode.into(), opts_sidecar)
