@@ -27,8 +27,12 @@ mod from_object_store;
 #[cfg(feature = "opendal")]
 mod from_opendal;
 mod to_object_store;
+#[cfg(feature = "opendal")]
+mod to_opendal;
 
 pub use from_object_store::FromObjectStore;
 #[cfg(feature = "opendal")]
 pub use from_opendal::FromOperator;
 pub use to_object_store::AsObjectStore;
+#[cfg(feature = "opendal")]
+pub use to_opendal::{AsOpendal, SCHEME as OPENDAL_SCHEME};

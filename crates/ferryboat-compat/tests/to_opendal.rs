@@ -1,0 +1,168 @@
+//! ferry as an OpenDAL service: OpenDAL operations over ferry's memory and local stores,
+//! and the conformance suite on the round trip ferry → OpenDAL → ferry.
+
+use std::sync::Arc;
+
+use ferryboat_compat::{AsOpendal, FromOperator};
+use ferryboat_core::local::LocalStore;
+use ferryboat_core::memory::MemoryStore;
+use ferryboat_core::{ObjectPath, ObjectStore, ObjectStoreExt};
+use futures::TryStreamExt;
+use opendal::{ErrorKind, Operator};
+
+const MIB: usize = 1024 * 1024;
+
+fn key(s: &str) -> ObjectPath {
+    ObjectPath::parse(s).unwrap()
+}
+
+fn op(store: Arc<dyn ObjectStore>) -> Operator {
+    Operator::new(AsOpendal::new(store)).unwrap()
+}
+
+/// A memory and a local store, each with the operator over it; the directory lives as long
+/// as the returned guard.
+fn stores() -> (Vec<(Arc<dyn ObjectStore>, Operator)>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let memory: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+    let local: Arc<dyn ObjectStore> = Arc::new(LocalStore::new(dir.path()).unwrap());
+    (vec![(memory.clone(), op(memory)), (local.clone(), op(local))], dir)
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[tokio::test]
+async fn write_read_stat_delete_reach_the_ferry_store() {
+    let (stores, _dir) = stores();
+    for (store, op) in stores {
+        let name = store.info().provider.clone();
+        op.write_with("a/b.txt", "bonjour").content_type("text/plain").await.unwrap();
+        // What OpenDAL wrote, ferry reads.
+        assert_eq!(store.get(&key("a/b.txt")).await.unwrap().bytes().await.unwrap(), "bonjour", "{name}");
+        assert_eq!(op.read("a/b.txt").await.unwrap().to_vec(), b"bonjour", "{name}");
+        assert_eq!(op.read_with("a/b.txt").range(3..5).await.unwrap().to_vec(), b"jo", "{name}");
+        assert_eq!(op.read_with("a/b.txt").range(3..).await.unwrap().to_vec(), b"jour", "{name}");
+        let meta = op.stat("a/b.txt").await.unwrap();
+        assert!(meta.is_file(), "{name}");
+        assert_eq!(meta.content_length(), 7, "{name}");
+        if store.capabilities().content_type {
+            assert_eq!(meta.content_type(), Some("text/plain"), "{name}");
+        }
+        // A directory exists while a key lies below it.
+        assert!(op.stat("a/").await.unwrap().is_dir(), "{name}");
+        assert_eq!(op.stat("nothing/").await.unwrap_err().kind(), ErrorKind::NotFound, "{name}");
+        assert_eq!(op.stat("a/missing").await.unwrap_err().kind(), ErrorKind::NotFound, "{name}");
+        assert_eq!(op.read("a/missing").await.unwrap_err().kind(), ErrorKind::NotFound, "{name}");
+        op.delete("a/b.txt").await.unwrap();
+        assert!(!store.exists(&key("a/b.txt")).await.unwrap(), "{name}");
+        // Deleting what is not there succeeds, as OpenDAL promises.
+        op.delete("a/b.txt").await.unwrap();
+        assert_eq!(op.stat("a/").await.unwrap_err().kind(), ErrorKind::NotFound, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn large_writes_stream_as_multipart_and_read_back_ranged() {
+    let (stores, _dir) = stores();
+    let data = pattern(20 * MIB + 123);
+    for (store, op) in stores {
+        let name = store.info().provider.clone();
+        let mut w = op.writer("big.bin").await.unwrap();
+        for chunk in data.chunks(MIB / 3) {
+            w.write(chunk.to_vec()).await.unwrap();
+        }
+        w.close().await.unwrap();
+        assert_eq!(store.head(&key("big.bin")).await.unwrap().size, data.len() as u64, "{name}");
+        let back = op.read("big.bin").await.unwrap().to_vec();
+        assert!(back == data, "{name}: the bytes read back differ");
+        let mid = op.read_with("big.bin").range(9 * MIB as u64..9 * MIB as u64 + 10).await.unwrap().to_vec();
+        assert_eq!(mid, &data[9 * MIB..9 * MIB + 10], "{name}");
+        // An aborted writer leaves nothing behind.
+        let mut w = op.writer("aborted.bin").await.unwrap();
+        w.write(data.clone()).await.unwrap();
+        w.abort().await.unwrap();
+        assert!(!store.exists(&key("aborted.bin")).await.unwrap(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn if_not_exists_maps_to_create() {
+    let (stores, _dir) = stores();
+    for (store, op) in stores {
+        let name = store.info().provider.clone();
+        if !store.capabilities().put_if_not_exists {
+            assert!(!op.info().capability().write_with_if_not_exists, "{name}");
+            continue;
+        }
+        op.write_with("once", "first").if_not_exists(true).await.unwrap();
+        let err = op.write_with("once", "second").if_not_exists(true).await.unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::ConditionNotMatch | ErrorKind::AlreadyExists), "{name}: {err}");
+        assert_eq!(op.read("once").await.unwrap().to_vec(), b"first", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn listings_come_in_ferry_order() {
+    let (stores, _dir) = stores();
+    let keys = ["a-c", "a/b", "a/b c/d", "a0", "b/deep/x", "z"];
+    for (store, op) in stores {
+        let name = store.info().provider.clone();
+        for k in keys.iter().rev() {
+            store.put(&key(k), "x".into()).await.unwrap();
+        }
+        let all: Vec<String> =
+            op.lister_with("").recursive(true).await.unwrap().map_ok(|e| e.path().to_string()).try_collect().await.unwrap();
+        assert_eq!(all, keys, "{name}");
+        let level: Vec<String> = op.list("").await.unwrap().into_iter().map(|e| e.path().to_string()).collect();
+        assert_eq!(level, ["a-c", "a/", "a0", "b/", "z"], "{name}");
+        let under_a: Vec<String> = op.list("a/").await.unwrap().into_iter().map(|e| e.path().to_string()).collect();
+        assert_eq!(under_a, ["a/b", "a/b c/"], "{name}");
+        // Batch delete through OpenDAL's deleter.
+        op.delete_iter(keys.iter().copied()).await.unwrap();
+        let left: Vec<ObjectPath> = store.list(None).map_ok(|m| m.path).try_collect().await.unwrap();
+        assert!(left.is_empty(), "{name}: {left:?}");
+    }
+}
+
+#[tokio::test]
+async fn copy_and_rename_follow_the_store_capabilities() {
+    let (stores, _dir) = stores();
+    for (store, op) in stores {
+        let name = store.info().provider.clone();
+        let caps = store.capabilities().clone();
+        op.write("src", "data").await.unwrap();
+        let copied = op.copy("src", "dst").await;
+        if caps.copy {
+            copied.unwrap();
+            assert_eq!(store.get(&key("dst")).await.unwrap().bytes().await.unwrap(), "data", "{name}");
+        } else {
+            assert_eq!(copied.unwrap_err().kind(), ErrorKind::Unsupported, "{name}");
+        }
+        let renamed = op.rename("src", "moved").await;
+        if caps.rename {
+            renamed.unwrap();
+            assert!(!store.exists(&key("src")).await.unwrap(), "{name}");
+            assert!(store.exists(&key("moved")).await.unwrap(), "{name}");
+        } else {
+            assert_eq!(renamed.unwrap_err().kind(), ErrorKind::Unsupported, "{name}");
+        }
+    }
+}
+
+/// Behaviours the round trip ferry → OpenDAL → ferry cannot keep, each with why.
+const NOT_THROUGH_OPENDAL: &[(&str, &str)] = &[];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conformance_suite_on_the_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+    let local: Arc<dyn ObjectStore> = Arc::new(LocalStore::new(dir.path()).unwrap());
+    for inner in [memory, local] {
+        let round_trip: Arc<dyn ObjectStore> = Arc::new(FromOperator::new(op(inner)).with_sorted_listing(true));
+        let skip: Vec<&str> = NOT_THROUGH_OPENDAL.iter().map(|(b, _)| *b).collect();
+        let report = ferryboat_testkit::suite::run_except(&round_trip, &skip).await;
+        report.assert_passed();
+    }
+}
