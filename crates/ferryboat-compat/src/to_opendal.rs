@@ -255,7 +255,7 @@ impl Service for FerryService {
             return Err(Error::new(ErrorKind::Unsupported, "the ferry store has no cheap rename"));
         }
         let mode = if args.if_not_exists() { CopyMode::Create } else { CopyMode::Overwrite };
-        let opts = CopyOptions { mode, ..Default::default() };
+        let opts = CopyOptions { mode };
         self.store.rename_opts(&key(from)?, &key(to)?, opts).await.map_err(od_err)?;
         Ok(RpRename::new())
     }

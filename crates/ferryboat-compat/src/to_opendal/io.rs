@@ -223,7 +223,9 @@ impl FerryLister {
                 .boxed()
         };
         let entries = match filter {
-            Some(f) => entries.filter(move |e| std::future::ready(e.as_ref().map_or(true, |e| e.path().starts_with(&f)))).boxed(),
+            Some(f) => entries
+                .filter(move |e| std::future::ready(e.as_ref().map_or(true, |e| e.path().starts_with(&f))))
+                .boxed(),
             None => entries,
         };
         Ok(FerryLister { entries: Mutex::new(entries) })
