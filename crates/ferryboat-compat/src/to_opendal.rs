@@ -28,7 +28,7 @@ pub const SCHEME: &str = "ferry";
 /// use std::sync::Arc;
 /// use ferryboat_compat::AsOpendal;
 ///
-/// let store = Arc::new(ferryboat_core::MemoryStore::new());
+/// let store = Arc::new(ferryboat_core::memory::MemoryStore::new());
 /// let op = opendal::Operator::new(AsOpendal::new(store))?;
 /// op.write("hello.txt", "bonjour").await?;
 /// assert_eq!(op.read("hello.txt").await?.to_vec(), b"bonjour");

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use ferryboat_compat::{AsOpendal, FromOperator};
-use ferryboat_core::layers::{FaultConfig, FaultKind, FaultStore};
+use ferryboat_core::layers::{FaultConfig, FaultKind, FaultStore, Hook, HookStore, Op};
 use ferryboat_core::local::LocalStore;
 use ferryboat_core::memory::MemoryStore;
 use ferryboat_core::{Jurisdiction, ObjectPath, ObjectStore, ObjectStoreExt, StoreInfo};
 use ferryboat_testkit::suite::{Outcome, BEHAVIOURS};
+use futures::future::BoxFuture;
 use futures::TryStreamExt;
 use opendal::{ErrorKind, Operator};
 
@@ -22,9 +23,12 @@ fn op(store: Arc<dyn ObjectStore>) -> Operator {
     Operator::new(AsOpendal::new(store)).unwrap()
 }
 
+/// A ferry store and the operator over it.
+type Pair = (Arc<dyn ObjectStore>, Operator);
+
 /// A memory and a local store, each with the operator over it; the directory lives as long
 /// as the returned guard.
-fn stores() -> (Vec<(Arc<dyn ObjectStore>, Operator)>, tempfile::TempDir) {
+fn stores() -> (Vec<Pair>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let memory: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
     let local: Arc<dyn ObjectStore> = Arc::new(LocalStore::new(dir.path()).unwrap());
@@ -209,4 +213,44 @@ async fn ferry_errors_keep_their_kind_and_retryability() {
         assert_eq!(err.kind(), ErrorKind::Unexpected, "{name}: {err}");
         assert!(err.is_temporary(), "{name}: {err}");
     }
+}
+
+/// Records the requests that reach the ferry store: name and payload size.
+#[derive(Debug, Default, Clone)]
+struct Recorder(Arc<std::sync::Mutex<Vec<(&'static str, u64)>>>);
+
+impl Hook for Recorder {
+    fn around<'a, T: Send + 'a>(
+        &'a self,
+        _: &'a StoreInfo,
+        op: Op<'a>,
+        request: BoxFuture<'a, ferryboat_core::Result<T>>,
+    ) -> BoxFuture<'a, ferryboat_core::Result<T>> {
+        self.0.lock().unwrap().push((op.name, op.bytes));
+        request
+    }
+}
+
+#[tokio::test]
+async fn writes_send_bounded_parts_and_small_objects_in_one_request() {
+    let recorder = Recorder::default();
+    let store: Arc<dyn ObjectStore> = Arc::new(HookStore::new(Arc::new(MemoryStore::new()), recorder.clone()));
+    let op = op(store);
+    let data = pattern(20 * MIB + 5);
+    let mut w = op.writer("big").await.unwrap();
+    for chunk in data.chunks(MIB) {
+        w.write(chunk.to_vec()).await.unwrap();
+    }
+    w.close().await.unwrap();
+    let seen = std::mem::take(&mut *recorder.0.lock().unwrap());
+    let parts: Vec<u64> = seen.iter().filter(|(n, _)| *n == "put_part").map(|(_, b)| *b).collect();
+    // 8 MiB parts, the rest last: the writer never held more than one part.
+    assert_eq!(parts, [8 * MIB as u64, 8 * MIB as u64, 4 * MIB as u64 + 5], "{seen:?}");
+    assert!(seen.iter().any(|(n, _)| *n == "complete"), "{seen:?}");
+    assert!(!seen.iter().any(|(n, _)| *n == "put"), "{seen:?}");
+
+    op.write("small", "tiny").await.unwrap();
+    let seen = std::mem::take(&mut *recorder.0.lock().unwrap());
+    let writes: Vec<_> = seen.iter().filter(|(_, b)| *b > 0).collect();
+    assert_eq!(writes, [&("put", 4)], "{seen:?}");
 }
