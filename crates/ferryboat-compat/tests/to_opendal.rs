@@ -132,6 +132,17 @@ async fn listings_come_in_ferry_order() {
         assert_eq!(level, ["a-c", "a/", "a0", "b/", "z"], "{name}");
         let under_a: Vec<String> = op.list("a/").await.unwrap().into_iter().map(|e| e.path().to_string()).collect();
         assert_eq!(under_a, ["a/b", "a/b c/"], "{name}");
+        // A path not ending in `/` lists as a prefix of its directory.
+        let prefixed: Vec<String> = op
+            .lister_with("a")
+            .recursive(true)
+            .await
+            .unwrap()
+            .map_ok(|e| e.path().to_string())
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(prefixed, ["a-c", "a/b", "a/b c/d", "a0"], "{name}");
         // Batch delete through OpenDAL's deleter.
         op.delete_iter(keys.iter().copied()).await.unwrap();
         let left: Vec<ObjectPath> = store.list(None).map_ok(|m| m.path).try_collect().await.unwrap();
@@ -253,4 +264,10 @@ async fn writes_send_bounded_parts_and_small_objects_in_one_request() {
     let seen = std::mem::take(&mut *recorder.0.lock().unwrap());
     let writes: Vec<_> = seen.iter().filter(|(_, b)| *b > 0).collect();
     assert_eq!(writes, [&("put", 4)], "{seen:?}");
+}
+
+#[tokio::test]
+async fn a_builder_without_a_store_is_a_config_error() {
+    let err = Operator::new(AsOpendal::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConfigInvalid, "{err}");
 }
