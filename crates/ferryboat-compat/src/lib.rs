@@ -35,7 +35,8 @@
 //! rename and conditional reads are offered only where the store's capabilities say so.
 //! ferry errors keep their kind in OpenDAL's terms, and retryable ones are temporary.
 //! Wrapped back with [`FromOperator`], the round trip ferry → OpenDAL → ferry passes every
-//! behaviour of the conformance suite over the memory and local stores.
+//! behaviour of the conformance suite over the memory and local stores, and over the S3
+//! store on moto it keeps exactly the outcomes the S3 store has on its own.
 
 pub mod errors;
 mod from_object_store;

@@ -271,3 +271,57 @@ async fn a_builder_without_a_store_is_a_config_error() {
     let err = Operator::new(AsOpendal::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConfigInvalid, "{err}");
 }
+
+/// An S3 store on a fresh bucket of moto (127.0.0.1), or `None` with the skip printed.
+async fn moto_store(test: &str) -> Option<Arc<dyn ObjectStore>> {
+    let Some(emu) = ferryboat_testkit::emulators::moto() else {
+        ferryboat_testkit::emulators::skip(test, "moto is not available");
+        return None;
+    };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let bucket = format!("ferry-to-opendal-{}-{nanos}", std::process::id());
+    // moto evaluates conditional writes atomically.
+    let quirks = ferryboat_providers::Quirks {
+        put_if_none_match: true,
+        put_if_match: true,
+        ..ferryboat_providers::Quirks::default()
+    };
+    let config = ferryboat_s3::S3Config::new(&bucket)
+        .with_provider("generic")
+        .with_region(&emu.region)
+        .with_endpoint(&emu.endpoint)
+        .with_path_style(true)
+        .with_quirks(quirks)
+        .with_credentials(ferryboat_s3::Credentials::new(&emu.access_key, &emu.secret_key));
+    let store = ferryboat_s3::S3Store::new(config).expect("store");
+    store.create_bucket().await.expect("create bucket");
+    Some(Arc::new(store))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn s3_on_moto_through_opendal() {
+    let Some(store) = moto_store("s3_on_moto_through_opendal").await else { return };
+    let op = op(store.clone());
+    let data = pattern(9 * MIB);
+    op.write_with("dir/obj", data.clone()).content_type("application/x-test").await.unwrap();
+    assert_eq!(store.head(&key("dir/obj")).await.unwrap().size, data.len() as u64);
+    assert_eq!(op.read_with("dir/obj").range(MIB as u64..MIB as u64 + 7).await.unwrap().to_vec(), &data[MIB..MIB + 7]);
+    assert_eq!(op.stat("dir/obj").await.unwrap().content_type(), Some("application/x-test"));
+    assert!(op.stat("dir/").await.unwrap().is_dir());
+    let level: Vec<String> = op.list("").await.unwrap().into_iter().map(|e| e.path().to_string()).collect();
+    assert_eq!(level, ["dir/"]);
+    op.delete("dir/obj").await.unwrap();
+    assert_eq!(op.stat("dir/obj").await.unwrap_err().kind(), ErrorKind::NotFound);
+
+    let name = "ferry s3 (moto) through OpenDAL".to_string();
+    let info = StoreInfo::new(name.clone(), name.clone(), Jurisdiction::Other("TEST".into()));
+    let round_trip: Arc<dyn ObjectStore> =
+        Arc::new(FromOperator::new(self::op(store.clone())).with_sorted_listing(true).with_info(info));
+    let report = ferryboat_testkit::suite::run_except(&round_trip, &[]).await;
+    report.assert_passed();
+    // What moto itself leaves out (by the store's capabilities), the round trip may too;
+    // nothing more.
+    let direct = ferryboat_testkit::suite::run_except(&store, &[]).await;
+    direct.assert_passed();
+    assert_eq!(report.results, direct.results, "{name}: outcomes differ from the S3 store's own");
+}
