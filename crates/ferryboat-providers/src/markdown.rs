@@ -119,9 +119,6 @@ fn quirk_summary(q: &Quirks) -> String {
     if q.list_version == ListVersion::V1 {
         out.push("list v1".into());
     }
-    if !q.list_url_encoding {
-        out.push("no URL-encoded listings".into());
-    }
     if q.list_by_level {
         out.push("listed level by level (flat listing out of order)".into());
     }

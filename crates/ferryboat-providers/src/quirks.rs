@@ -42,8 +42,6 @@ pub struct Quirks {
     pub checksums: ChecksumMode,
     /// Listing API version.
     pub list_version: ListVersion,
-    /// Whether listing responses may be requested URL-encoded (`encoding-type=url`).
-    pub list_url_encoding: bool,
     /// The flat listing is not in byte order: the server walks its directories, so `a/b`
     /// comes before `a b` (SeaweedFS). Listings then go one directory level at a time, each
     /// level sorted by the store. Default `false`.
@@ -89,7 +87,6 @@ impl Default for Quirks {
         Quirks {
             checksums: ChecksumMode::WhenRequired,
             list_version: ListVersion::V2,
-            list_url_encoding: true,
             list_by_level: false,
             max_parts: 10_000,
             min_part_size: 5 * MIB,

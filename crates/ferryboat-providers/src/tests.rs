@@ -267,7 +267,6 @@ fn quirks_are_sane() {
     assert_eq!(get("r2").quirks.batch_delete_max, 700);
     assert!(get("r2").quirks.uniform_part_size);
     assert_eq!(get("huawei").quirks.list_version, ListVersion::V1);
-    assert!(!get("ionos").quirks.list_url_encoding);
 }
 
 #[test]
