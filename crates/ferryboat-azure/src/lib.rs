@@ -26,6 +26,7 @@ mod config;
 mod copy;
 mod error;
 mod limits;
+mod list;
 mod metadata;
 mod multipart;
 mod presign;

@@ -243,7 +243,7 @@ pub(crate) fn os_path(p: &ObjectPath) -> Result<Path> {
     Ok(path)
 }
 
-fn ferry_meta(m: object_store::ObjectMeta) -> Result<ObjectMeta> {
+pub(crate) fn ferry_meta(m: object_store::ObjectMeta) -> Result<ObjectMeta> {
     let mut out = ObjectMeta::new(ObjectPath::parse(m.location.as_ref())?, m.size, m.last_modified.into());
     out.etag = m.e_tag.map(|e| e.trim_matches('"').to_owned());
     out.version = m.version;
@@ -372,50 +372,11 @@ impl ObjectStore for AzureStore {
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
-        let store = self.clone();
-        let fail = |e: Error| stream::once(async move { Err(e) }).boxed();
-        let prefix = match opts.prefix.as_ref().map(os_path).transpose() {
-            Ok(p) => p,
-            Err(e) => return fail(e),
-        };
-        let items = match &opts.offset {
-            Some(o) => match os_path(o) {
-                Ok(o) => self.inner.engine.list_with_offset(prefix.as_ref(), &o),
-                Err(e) => return fail(e),
-            },
-            None => self.inner.engine.list(prefix.as_ref()),
-        };
-        let listed = opts.prefix.as_ref().map(|p| p.to_string()).unwrap_or_default();
-        let mut last: Option<ObjectPath> = None;
-        // `startFrom` lets Azure skip to the offset, but servers that predate it (Azurite
-        // 3.35) list from the start: keys at or before the offset are dropped here either way.
-        let offset = opts.offset;
-        // Azure lists in key order; the check makes a broken promise an error, not silent
-        // corruption of a mirror's merge.
-        items
-            .map(move |m| m.map_err(|e| store.err(e, &listed)).and_then(ferry_meta))
-            .try_filter(move |m| futures::future::ready(offset.as_ref().is_none_or(|o| &m.path > o)))
-            .map(move |m| {
-                let m = m?;
-                if last.as_ref().is_some_and(|l| l >= &m.path) {
-                    return Err(Error::generic(PROVIDER, m.path.as_str(), "the listing came out of key order", None));
-                }
-                last = Some(m.path.clone());
-                Ok(m)
-            })
-            .boxed()
+        self.list_stream(opts)
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&ObjectPath>) -> Result<ListResult> {
-        let p = prefix.map(os_path).transpose()?;
-        let listed = prefix.map(|p| p.to_string()).unwrap_or_default();
-        let r = self.inner.engine.list_with_delimiter(p.as_ref()).await.map_err(|e| self.err(e, &listed))?;
-        let mut objects = r.objects.into_iter().map(ferry_meta).collect::<Result<Vec<_>>>()?;
-        let mut common_prefixes =
-            r.common_prefixes.iter().map(|p| ObjectPath::parse(p.as_ref())).collect::<Result<Vec<_>>>()?;
-        objects.sort_by(|a, b| a.path.cmp(&b.path));
-        common_prefixes.sort();
-        Ok(ListResult { common_prefixes, objects })
+        self.list_level(prefix).await
     }
 
     fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {

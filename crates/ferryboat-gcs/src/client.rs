@@ -1,12 +1,12 @@
-//! The thin JSON-API client: URLs, authenticated requests, and status codes as ferry errors.
+//! The thin JSON-API client: URLs, authenticated requests, bounded reads of answers.
 
 use bytes::Bytes;
 use ferryboat_core::{Error, Result};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, RequestBuilder, Response};
 
 use crate::auth::Credentials;
-use crate::model::{parse_json, ErrorEnvelope};
+use crate::error::{status_error, transport_error, OnPrecondition};
 use crate::PROVIDER;
 
 /// Bytes of an error answer kept; the rest is not read (a hostile or broken server could send
@@ -36,15 +36,6 @@ pub(crate) struct Client {
     pub credentials: Credentials,
     /// The key that signs URLs, if any.
     pub signer: Option<std::sync::Arc<crate::auth::ServiceAccount>>,
-}
-
-/// How a precondition failure (412) reads for the request that got it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OnPrecondition {
-    /// A create-only write: the object exists.
-    AlreadyExists,
-    /// A compare-and-swap: the object changed or is gone.
-    Precondition,
 }
 
 impl Client {
@@ -144,52 +135,6 @@ pub(crate) async fn read_error_body(mut resp: Response) -> Bytes {
     Bytes::from(body)
 }
 
-/// A network-level failure: worth retrying. The message omits the URL (it carries the key,
-/// which is already in `path`, and query strings).
-pub(crate) fn transport_error(e: reqwest::Error, path: &str) -> Error {
-    let e = e.without_url();
-    let what = if e.is_timeout() {
-        "request timed out"
-    } else if e.is_connect() {
-        "cannot connect to the endpoint"
-    } else if e.is_body() || e.is_decode() {
-        "connection failed while transferring the body"
-    } else {
-        "request failed"
-    };
-    Error::transient(PROVIDER, path, what, Some(Box::new(e)))
-}
-
-/// The ferry error an HTTP status means for `path`.
-pub(crate) fn status_error(status: StatusCode, body: &[u8], path: &str, on412: OnPrecondition) -> Error {
-    let message = server_message(status, body);
-    let provider = PROVIDER.to_string();
-    let path = path.to_string();
-    match status.as_u16() {
-        401 => Error::Unauthenticated { provider, message },
-        403 => Error::PermissionDenied { provider, path, message },
-        404 => Error::NotFound { provider, path, source: None },
-        412 if on412 == OnPrecondition::AlreadyExists => Error::AlreadyExists { provider, path },
-        412 => Error::Precondition { provider, path, message },
-        416 => Error::InvalidRange { provider, path, message },
-        408 | 429 | 500..=599 => Error::Transient { provider, path, message, source: None },
-        _ => Error::Generic { provider, path, message, source: None },
-    }
-}
-
-/// The server's own explanation, shortened: GCS puts it in a JSON envelope, proxies send text.
-fn server_message(status: StatusCode, body: &[u8]) -> String {
-    let text = parse_json::<ErrorEnvelope>(body, "")
-        .map(|e| e.error.message)
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
-    let text: String = text.trim().chars().take(300).collect();
-    if text.is_empty() {
-        format!("HTTP {status}")
-    } else {
-        format!("HTTP {status}: {text}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,20 +145,5 @@ mod tests {
         assert_eq!(encode("100%+#?.txt"), "100%25%2B%23%3F.txt");
         assert_eq!(encode("café"), "caf%C3%A9");
         assert_eq!(encode("a-b_c.d~e"), "a-b_c.d~e");
-    }
-
-    #[test]
-    fn statuses_map_to_kinds() {
-        let body = br#"{"error":{"code":412,"message":"Precondition Failed"}}"#;
-        let e = status_error(StatusCode::PRECONDITION_FAILED, body, "k", OnPrecondition::AlreadyExists);
-        assert!(matches!(e, Error::AlreadyExists { .. }), "{e}");
-        let e = status_error(StatusCode::PRECONDITION_FAILED, body, "k", OnPrecondition::Precondition);
-        assert!(matches!(e, Error::Precondition { .. }) && e.to_string().contains("Precondition Failed"), "{e}");
-        let e = status_error(StatusCode::SERVICE_UNAVAILABLE, b"busy", "k", OnPrecondition::Precondition);
-        assert!(e.is_retryable() && e.to_string().contains("busy"), "{e}");
-        let e = status_error(StatusCode::NOT_FOUND, b"", "k", OnPrecondition::Precondition);
-        assert!(matches!(e, Error::NotFound { .. }));
-        let e = status_error(StatusCode::BAD_REQUEST, &[b'x'; 2000], "k", OnPrecondition::Precondition);
-        assert!(!e.is_retryable() && e.to_string().len() < 400, "{e}");
     }
 }

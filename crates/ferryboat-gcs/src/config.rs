@@ -1,11 +1,10 @@
-//! `GcsBuilder`: bucket, endpoint and credentials, from code, a `gs://` URL or the environment.
+//! `GcsBuilder`: bucket, endpoint and credentials, from code or the environment.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferryboat_core::prefix::PrefixStore;
-use ferryboat_core::{Error, ObjectPath, ObjectStore, Result};
+use ferryboat_core::{Error, Result};
 use url::Url;
 
 use crate::auth::{Credentials, ServiceAccount};
@@ -33,8 +32,8 @@ pub const DEFAULT_ENDPOINT: &str = "https://storage.googleapis.com";
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct GcsBuilder {
-    bucket: String,
-    endpoint: Option<String>,
+    pub(crate) bucket: String,
+    pub(crate) endpoint: Option<String>,
     credentials: Option<Credentials>,
     url_signer: Option<Arc<ServiceAccount>>,
     check_bucket: bool,
@@ -131,60 +130,6 @@ impl GcsBuilder {
     }
 }
 
-/// Opens `gs://bucket[/prefix][?endpoint=URL]`.
-///
-/// The endpoint may also come from `FERRY_GCS_ENDPOINT` or `STORAGE_EMULATOR_HOST` (the URL
-/// wins). Credentials come from the environment (see [`Credentials::from_env`]), or none for
-/// a loopback endpoint.
-///
-/// ```no_run
-/// # async fn f() -> ferryboat_core::Result<()> {
-/// let url = url::Url::parse("gs://my-bucket/backups?endpoint=http://127.0.0.1:4443").unwrap();
-/// let store = ferryboat_gcs::open_url(&url).await?;
-/// # Ok(()) }
-/// ```
-pub async fn open_url(url: &Url) -> Result<Arc<dyn ObjectStore>> {
-    let (builder, prefix) = parse_url(url)?;
-    let store: Arc<dyn ObjectStore> = Arc::new(builder.build().await?);
-    Ok(match prefix {
-        Some(prefix) => Arc::new(PrefixStore::new(store, prefix)),
-        None => store,
-    })
-}
-
-/// The builder and key prefix a `gs://` URL describes.
-pub(crate) fn parse_url(url: &Url) -> Result<(GcsBuilder, Option<ObjectPath>)> {
-    if url.scheme() != "gs" {
-        return Err(Error::invalid_config(format!("expected a gs:// URL, got scheme {:?}", url.scheme())));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid_config("gs:// URLs carry no credentials; use the environment instead"));
-    }
-    let bucket = url.host_str().unwrap_or_default();
-    let mut builder = GcsBuilder::new(bucket);
-    for (k, v) in url.query_pairs() {
-        match k.as_ref() {
-            "endpoint" => builder = builder.endpoint(v.into_owned()),
-            other => {
-                return Err(Error::invalid_config(format!("unknown gs:// URL option {other:?} (known: endpoint)")))
-            }
-        }
-    }
-    let builder = builder.with_env();
-    let raw = url.path().strip_prefix('/').unwrap_or(url.path());
-    let segments = raw
-        .split('/')
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8()
-                .map(|d| d.into_owned())
-                .map_err(|_| Error::invalid_config("the prefix in the gs:// URL is not valid UTF-8"))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let prefix = ObjectPath::from_url_segments(&segments)?;
-    Ok((builder, prefix))
-}
-
 fn env_endpoint() -> Option<String> {
     if let Some(e) = std::env::var("FERRY_GCS_ENDPOINT").ok().filter(|e| !e.is_empty()) {
         return Some(e);
@@ -261,20 +206,5 @@ mod tests {
         for bad in ["", "ab", "Upper", "-lead", "trail-", "sp ace", "a/b"] {
             assert!(matches!(validate_bucket(bad), Err(Error::InvalidConfig { .. })), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn urls_give_bucket_prefix_and_endpoint() {
-        let url = Url::parse("gs://bkt/a/b%20c?endpoint=http://127.0.0.1:9").unwrap();
-        let (b, prefix) = parse_url(&url).unwrap();
-        assert_eq!(b.bucket, "bkt");
-        assert_eq!(b.endpoint.as_deref(), Some("http://127.0.0.1:9"));
-        assert_eq!(prefix.unwrap().as_str(), "a/b c");
-        assert!(parse_url(&Url::parse("gs://bkt/?endpont=x").unwrap()).is_err());
-        assert!(parse_url(&Url::parse("s3://bkt/").unwrap()).is_err());
-        let (_, prefix) = parse_url(&Url::parse("gs://bkt/a//b/").unwrap()).unwrap();
-        assert_eq!(prefix.unwrap().as_str(), "a//b", "empty segments kept, one trailing `/` dropped");
-        assert!(parse_url(&Url::parse("gs://bkt//").unwrap()).is_err());
-        assert!(parse_url(&Url::parse("gs://u:p@bkt/").unwrap()).is_err());
     }
 }

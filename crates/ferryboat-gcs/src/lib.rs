@@ -27,15 +27,18 @@
 mod auth;
 mod client;
 mod config;
+mod error;
 mod list;
 mod model;
 mod multipart;
 mod presign;
 mod store;
+mod url;
 
 pub use auth::{Credentials, ServiceAccount};
-pub use config::{open_url, GcsBuilder, DEFAULT_ENDPOINT, DEFAULT_READ_TIMEOUT};
+pub use config::{GcsBuilder, DEFAULT_ENDPOINT, DEFAULT_READ_TIMEOUT};
 pub use presign::SignedMethod;
+pub use url::open_url;
 
 #[doc(hidden)]
 pub use list::{parse_list_page, ParsedPage};

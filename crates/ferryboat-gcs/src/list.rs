@@ -7,7 +7,7 @@ use ferryboat_core::{ListOptions, ListResult, ObjectMeta, ObjectPath, Result};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::Method;
 
-use crate::client::OnPrecondition;
+use crate::error::OnPrecondition;
 use crate::model::{parse_json, ObjectList, ObjectResource};
 use crate::multipart::RESERVED_PREFIX;
 use crate::store::GcsStore;

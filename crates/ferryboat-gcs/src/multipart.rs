@@ -20,7 +20,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use reqwest::{header, Method};
 use serde_json::json;
 
-use crate::client::OnPrecondition;
+use crate::error::OnPrecondition;
 use crate::list::raw_objects;
 use crate::model::{parse_json, ObjectResource};
 use crate::store::{GcsStore, WriteCondition};

@@ -14,7 +14,8 @@ use ferryboat_core::{
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::{header, Method, StatusCode};
 
-use crate::client::{read_document, read_error_body, status_error, transport_error, Client, OnPrecondition};
+use crate::client::{read_document, read_error_body, Client};
+use crate::error::{status_error, transport_error, OnPrecondition};
 use crate::model::{parse_json, BucketResource, ObjectResource, RewriteResponse};
 use crate::{list, multipart, PROVIDER};
 

@@ -26,6 +26,7 @@ mod error;
 mod limits;
 mod list;
 mod multipart;
+mod presign;
 mod store;
 mod url;
 

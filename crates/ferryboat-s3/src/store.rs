@@ -3,10 +3,9 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use bytes::Bytes;
 use ferryboat_core::conditions::check_get;
@@ -136,37 +135,6 @@ impl S3Store {
     pub fn bucket(&self) -> &str {
         &self.inner.bucket
     }
-
-    /// A URL anyone can `GET` the object from until `expires_in` has passed (at most 7 days).
-    ///
-    /// The URL is a bearer credential: do not log it.
-    pub async fn presign_get(&self, path: &ObjectPath, expires_in: Duration) -> Result<String> {
-        let config = presigning(expires_in)?;
-        let req = self.inner.client.get_object().bucket(&self.inner.bucket).key(path.as_str());
-        let signed = unlogged(req.presigned(config)).await.map_err(|e| self.inner.presign_error(path, e))?;
-        Ok(signed.uri().to_string())
-    }
-
-    /// A URL anyone can `PUT` the object's bytes to until `expires_in` has passed.
-    pub async fn presign_put(&self, path: &ObjectPath, expires_in: Duration) -> Result<String> {
-        let config = presigning(expires_in)?;
-        let req = self.inner.client.put_object().bucket(&self.inner.bucket).key(path.as_str());
-        let signed = unlogged(req.presigned(config)).await.map_err(|e| self.inner.presign_error(path, e))?;
-        Ok(signed.uri().to_string())
-    }
-}
-
-/// Runs a presigning future with tracing switched off: at TRACE level `aws_sigv4` logs the
-/// canonical request, which for a presigned URL holds the session token of temporary
-/// credentials in its query. Presigning sends no request, so nothing worth logging is lost.
-fn unlogged<F: std::future::Future>(f: F) -> tracing::instrument::WithDispatch<F> {
-    use tracing::instrument::WithSubscriber;
-    f.with_subscriber(tracing::subscriber::NoSubscriber::default())
-}
-
-fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
-    PresigningConfig::expires_in(expires_in)
-        .map_err(|e| Error::invalid_config(format!("presigned URL lifetime {expires_in:?}: {e}")))
 }
 
 /// The `If-Match` to send. `*` only asks that the object exist, which a read checks anyway;
@@ -279,10 +247,6 @@ fn parse_content_range(value: &str) -> Option<(std::ops::Range<u64>, u64)> {
 impl Inner {
     pub(crate) fn provider(&self) -> &str {
         &self.info.provider
-    }
-
-    fn presign_error(&self, path: &ObjectPath, e: impl std::error::Error + Send + Sync + 'static) -> Error {
-        Error::generic(self.provider(), path.as_str(), "cannot presign the request", Some(Box::new(e)))
     }
 
     /// Checks a put mode against what the server honours.
