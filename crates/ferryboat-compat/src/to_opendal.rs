@@ -37,8 +37,9 @@ pub const SCHEME: &str = "ferry";
 ///
 /// Semantics:
 /// - A path ending in `/` is a directory: it exists while some key lies below it (a listing
-///   probe), and `stat` on it answers [`EntryMode::DIR`]. ferry keys cannot end in `/`, so
-///   folder markers are not written; `create_dir` is not offered.
+///   probe), and `stat` on it answers `EntryMode::DIR`. OpenDAL reads such a path as a
+///   directory, so ferry's folder-marker keys are not written through it; `create_dir` is
+///   not offered.
 /// - Reads stream the store's body for the range asked (`get_opts` with a range).
 /// - Writes send one request when the object fits in one part and a multipart upload
 ///   otherwise, holding at most one part in memory; `if_not_exists` becomes

@@ -11,7 +11,7 @@ use crate::config::GcsBuilder;
 /// Opens `gs://bucket[/prefix][?endpoint=URL]`.
 ///
 /// The endpoint may also come from `FERRY_GCS_ENDPOINT` or `STORAGE_EMULATOR_HOST` (the URL
-/// wins). Credentials come from the environment (see [`Credentials::from_env`]), or none for
+/// wins). Credentials come from the environment (see [`Credentials::from_env`](crate::Credentials::from_env)), or none for
 /// a loopback endpoint.
 ///
 /// ```no_run
