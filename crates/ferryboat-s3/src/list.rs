@@ -1,12 +1,12 @@
 //! Listings, page by page as the caller consumes them.
 //!
-//! Keys are requested without `encoding-type=url`: every key an `ObjectPath` accepts is
-//! valid in XML, and decoding is where servers disagree (`+` versus `%20`).
+//! Keys are requested without `encoding-type=url`, since servers disagree on how to decode it
+//! (`+` versus `%20`); a key holding a character XML 1.0 cannot carry (most C0 controls)
+//! therefore cannot be listed from an S3 server (see docs/decisions.md).
 //!
-//! Keys that are not valid `ObjectPath`s: a zero-byte key ending in `/` is a "directory
-//! marker" made by consoles and other tools, not an object, and is skipped. Any other such
-//! key is yielded as an `InvalidPath` error item and the listing goes on, so a mirror never
-//! silently drops data it cannot represent.
+//! Folder markers (`photos/`, zero bytes) are objects like any other. A key that no
+//! `ObjectPath` can be is yielded as an `InvalidPath` error item and the listing goes on, so
+//! a mirror never silently drops data it cannot represent.
 
 use std::sync::Arc;
 
