@@ -17,11 +17,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ferryboat::azure::{AzureConfig, AzureStore};
 use ferryboat::encrypt::{EncryptConfig, EncryptedStore, LocalKey};
-use ferryboat::gcs::{Credentials as GcsCredentials, GcsBuilder, ServiceAccount, SignedMethod};
+use ferryboat::gcs::{Credentials as GcsCredentials, GcsBuilder, ServiceAccount};
 use ferryboat::layers::{Replicated, WriteMode};
 use ferryboat::mirror::{Mirror, MirrorOptions};
 use ferryboat::s3::{Credentials, S3Config, S3Store};
-use ferryboat::{Error, ObjectPath, ObjectStore, ObjectStoreExt};
+use ferryboat::{Error, ObjectPath, ObjectStore, ObjectStoreExt, PresignMethod};
 use ferryboat_testkit::emulators;
 use futures::TryStreamExt;
 
@@ -324,8 +324,8 @@ async fn s3(
 
     let key = ObjectPath::parse("shared/a b.txt").unwrap();
     for url in [
-        store.presign_get(&key, Duration::from_secs(60)).await.unwrap(),
-        store.presign_put(&key, Duration::from_secs(60)).await.unwrap(),
+        store.presign(PresignMethod::Get, &key, Duration::from_secs(60)).await.unwrap().to_string(),
+        store.presign(PresignMethod::Put, &key, Duration::from_secs(60)).await.unwrap().to_string(),
     ] {
         assert!(!url.contains(&secrets.s3_secret), "a presigned URL never holds the secret key: {url}");
         assert!(url.contains(&secrets.access_key_id) && url.contains("X-Amz-Signature="), "{url}");
@@ -426,7 +426,7 @@ async fn google(shown: &mut Shown, secrets: &Secrets, closed: u16, gcs: Option<&
     assert_eq!(exercise(shown, "GCS service account, token server down", &store).await, 0);
     // A V4 signed URL names the account and carries the signature, never the key.
     let key = ObjectPath::parse("shared/a b.txt").unwrap();
-    let url = store.signed_url(SignedMethod::Get, &key, Duration::from_secs(60)).unwrap().to_string();
+    let url = store.signed_url(PresignMethod::Get, &key, Duration::from_secs(60)).unwrap().to_string();
     assert!(url.contains("X-Goog-Signature=") && url.contains("X-Goog-Credential="), "{url}");
     assert!(!url.contains("SECRETx"), "{url}");
     assert!(secrets.sa_pem_lines.iter().all(|l| !url.contains(l.as_str())), "no key material: {url}");

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, Jurisdiction, ListOptions, ListResult,
-    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PutMode, PutOptions, PutResult, Result,
-    StoreInfo,
+    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PresignMethod, PutMode, PutOptions,
+    PutResult, Result, StoreInfo,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::azure::{split_sas, MicrosoftAzure, MicrosoftAzureBuilder};
@@ -405,6 +405,17 @@ impl ObjectStore for AzureStore {
             Error::AlreadyExists { provider, .. } => Error::AlreadyExists { provider, path: to.to_string() },
             other => other,
         })
+    }
+
+    async fn presign(&self, method: PresignMethod, path: &ObjectPath, expires_in: Duration) -> Result<Url> {
+        let method = match method {
+            PresignMethod::Get => http::Method::GET,
+            PresignMethod::Head => http::Method::HEAD,
+            PresignMethod::Put => http::Method::PUT,
+            PresignMethod::Delete => http::Method::DELETE,
+            _ => return Err(Error::not_supported(PROVIDER, format!("presigned {} URLs", method.as_str()))),
+        };
+        self.signed_url(method, path, expires_in).await
     }
 }
 

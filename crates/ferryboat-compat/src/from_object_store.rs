@@ -8,7 +8,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, Jurisdiction, ListOptions, ListResult,
-    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, PartInfo, PutMode, PutOptions, PutResult, Result, StoreInfo,
+    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PartInfo, PendingUpload, PresignMethod,
+    PutMode, PutOptions, PutResult, Result, StoreInfo,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -175,6 +176,7 @@ impl LevelLister for Levels {
 }
 
 #[async_trait]
+#[deny(clippy::missing_trait_methods)]
 impl ObjectStore for FromObjectStore {
     fn info(&self) -> &StoreInfo {
         &self.info
@@ -300,6 +302,84 @@ impl ObjectStore for FromObjectStore {
             CopyMode::Create => self.inner.copy_if_not_exists(&from, &to).await,
         };
         r.map_err(err)
+    }
+
+    async fn head(&self, path: &ObjectPath) -> Result<ObjectMeta> {
+        // Through `get_opts`, so the attributes and metadata a HEAD returns are kept.
+        Ok(self.get_opts(path, GetOptions { head: true, ..Default::default() }).await?.meta)
+    }
+
+    fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
+        // object_store batches where its store can, but takes only a `'static` stream: it gets
+        // the keys a thousand at a time. A key it cannot carry, or an error in the input,
+        // travels through it boxed and comes out as the ferry error it was.
+        paths
+            .chunks(1000)
+            .then(move |batch| async move {
+                let input = batch.into_iter().map(|p| {
+                    p.and_then(|p| os_path(&p))
+                        .map_err(|e| object_store::Error::Generic { store: "ferry", source: Box::new(e) })
+                });
+                let answers: Vec<_> = self.inner.delete_stream(stream::iter(input).boxed()).collect().await;
+                stream::iter(answers.into_iter().map(|r| match r {
+                    Ok(p) => ObjectPath::parse(p.as_ref()),
+                    Err(object_store::Error::NotFound { path, .. }) => ObjectPath::parse(&path),
+                    Err(object_store::Error::Generic { store: "ferry", source }) => match source.downcast::<Error>() {
+                        Ok(e) => Err(*e),
+                        Err(source) => Err(err(object_store::Error::Generic { store: "ferry", source })),
+                    },
+                    Err(e) => Err(err(e)),
+                }))
+            })
+            .flatten()
+            .boxed()
+    }
+
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        // object_store does not say which service, endpoint or account it talks to.
+        let _ = path;
+        None
+    }
+
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        let _ = (src, from, to, opts);
+        Err(Error::not_supported("object_store", "server-side copy from another store"))
+    }
+
+    async fn rename_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
+        let (from, to) = (os_path(from)?, os_path(to)?);
+        let r = match opts.mode {
+            CopyMode::Overwrite => self.inner.rename(&from, &to).await,
+            CopyMode::Create => self.inner.rename_if_not_exists(&from, &to).await,
+        };
+        r.map_err(err)
+    }
+
+    async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
+        let _ = prefix;
+        Err(Error::not_supported("object_store", "listing pending multipart uploads"))
+    }
+
+    async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
+        let _ = upload;
+        Err(Error::not_supported("object_store", "aborting pending multipart uploads"))
+    }
+
+    async fn presign(
+        &self,
+        method: PresignMethod,
+        path: &ObjectPath,
+        expires_in: std::time::Duration,
+    ) -> Result<url::Url> {
+        // object_store signs through its own `Signer` trait, which a `dyn ObjectStore` hides.
+        let _ = (method, path, expires_in);
+        Err(Error::not_supported("object_store", "presigned URLs through the object_store bridge"))
     }
 }
 

@@ -8,7 +8,8 @@ use bytes::Bytes;
 use ferryboat_core::conditions::check_get;
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetResult, Jurisdiction, ListOptions, ListResult,
-    MultipartUpload, ObjectMeta, ObjectPath, ObjectStore, PutMode, PutOptions, PutResult, Result, StoreInfo,
+    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PresignMethod, PutMode,
+    PutOptions, PutResult, Result, StoreInfo,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use opendal::raw::Timestamp;
@@ -442,6 +443,7 @@ async fn list_one(ctx: &Ctx, dir: Option<&ObjectPath>) -> Result<Level> {
 }
 
 #[async_trait]
+#[deny(clippy::missing_trait_methods)]
 impl ObjectStore for FromOperator {
     fn info(&self) -> &StoreInfo {
         &self.info
@@ -638,6 +640,65 @@ impl ObjectStore for FromOperator {
             Err(e) if e.kind() == OdKind::NotFound => Err(self.ctx.err(src, e)),
             Err(e) => Err(self.ctx.err(dst, e)),
         }
+    }
+
+    async fn head(&self, path: &ObjectPath) -> Result<ObjectMeta> {
+        Ok(self.get_opts(path, GetOptions { head: true, ..Default::default() }).await?.meta)
+    }
+
+    fn locate(&self, path: &ObjectPath) -> Option<ObjectLocation> {
+        // An operator does not say which account it reaches, so no server may copy from it.
+        let _ = path;
+        None
+    }
+
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        let _ = (src, from, to, opts);
+        Err(self.unsupported("server-side copy from another store"))
+    }
+
+    async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
+        let _ = prefix;
+        Err(self.unsupported("listing pending multipart uploads (OpenDAL does not offer it)"))
+    }
+
+    async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
+        let _ = upload;
+        Err(self.unsupported("aborting pending multipart uploads (OpenDAL does not offer it)"))
+    }
+
+    async fn presign(
+        &self,
+        method: PresignMethod,
+        path: &ObjectPath,
+        expires_in: std::time::Duration,
+    ) -> Result<url::Url> {
+        let key = od_path(path)?;
+        let able = match method {
+            PresignMethod::Get => self.od.presign_read,
+            PresignMethod::Head => self.od.presign_stat,
+            PresignMethod::Put => self.od.presign_write,
+            PresignMethod::Delete => self.od.presign_delete,
+            _ => false,
+        };
+        if !(self.od.presign && able) {
+            return Err(self.unsupported(&format!("presigned {} URLs", method.as_str())));
+        }
+        let signed = match method {
+            PresignMethod::Get => self.ctx.op.presign_read(key, expires_in).await,
+            PresignMethod::Head => self.ctx.op.presign_stat(key, expires_in).await,
+            PresignMethod::Put => self.ctx.op.presign_write(key, expires_in).await,
+            _ => self.ctx.op.presign_delete(key, expires_in).await,
+        };
+        let signed = signed.map_err(|e| self.ctx.err(key, e))?;
+        url::Url::parse(&signed.uri().to_string())
+            .map_err(|e| Error::generic(&self.ctx.provider, key, format!("the signed URL does not parse: {e}"), None))
     }
 }
 

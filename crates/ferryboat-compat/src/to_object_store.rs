@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use ferryboat_core::{ObjectPath, ObjectStore as FerryStore};
+use ferryboat_core::{ObjectPath, ObjectStore as FerryStore, ObjectStoreExt as _};
 use futures::stream::{BoxStream, StreamExt};
 use futures::FutureExt;
 use object_store::path::Path;
@@ -132,6 +132,7 @@ fn put_result(r: ferryboat_core::PutResult) -> PutResult {
 }
 
 #[async_trait]
+#[deny(clippy::missing_trait_methods)]
 impl object_store::ObjectStore for AsObjectStore {
     async fn put_opts(&self, location: &Path, payload: PutPayload, opts: PutOptions) -> Result<PutResult> {
         let opts_f = put_options(opts.mode, &opts.attributes);
@@ -171,18 +172,40 @@ impl object_store::ObjectStore for AsObjectStore {
         })
     }
 
+    async fn get_ranges(&self, location: &Path, ranges: &[std::ops::Range<u64>]) -> Result<Vec<Bytes>> {
+        // object_store's own coalescing (nearby ranges merged into one read, ten at a time),
+        // each read a ferry ranged GET.
+        let k = key(location)?;
+        let fetch = |r: std::ops::Range<u64>| {
+            let k = k.clone();
+            async move { self.inner.get_range(&k, r).await.map_err(err) }
+        };
+        object_store::coalesce_ranges(ranges, fetch, object_store::OBJECT_STORE_COALESCE_DEFAULT).await
+    }
+
     fn delete_stream(&self, locations: BoxStream<'static, Result<Path>>) -> BoxStream<'static, Result<Path>> {
+        // Batch by batch into the ferry store's own batched delete, so a store with a batch API
+        // gets one request per batch; a key it cannot take is answered on its own.
         let inner = self.inner.clone();
+        let max = inner.capabilities().batch_delete_max.max(1);
         locations
-            .map(move |p| {
+            .chunks(max)
+            .then(move |batch| {
                 let inner = inner.clone();
                 async move {
-                    let p = p?;
-                    inner.delete(&key(&p)?).await.map_err(err)?;
-                    Ok(p)
+                    let (mut answers, mut keys) = (Vec::new(), Vec::new());
+                    for p in batch {
+                        match p.and_then(|p| key(&p)) {
+                            Ok(k) => keys.push(Ok(k)),
+                            Err(e) => answers.push(Err(e)),
+                        }
+                    }
+                    let deleted: Vec<_> = inner.delete_stream(futures::stream::iter(keys).boxed()).collect().await;
+                    answers.extend(deleted.into_iter().map(|r| r.map_err(err).and_then(|k| path(&k))));
+                    futures::stream::iter(answers)
                 }
             })
-            .buffered(16)
+            .flatten()
             .boxed()
     }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ferryboat_core::{
     CopyMode, CopyOptions, Error as FerryError, ErrorKind as FerryKind, ListOptions, ObjectMeta, ObjectPath,
-    ObjectStore,
+    ObjectStore, PresignMethod,
 };
 use futures::StreamExt;
 use opendal::raw::oio;
@@ -121,6 +121,11 @@ fn capability(c: &ferryboat_core::Capabilities) -> Capability {
         copy: c.copy,
         copy_with_if_not_exists: c.copy && c.copy_if_not_exists,
         rename: c.rename,
+        presign: c.presign,
+        presign_read: c.presign,
+        presign_stat: c.presign,
+        presign_write: c.presign,
+        presign_delete: c.presign,
         shared: true,
         ..Default::default()
     }
@@ -261,7 +266,28 @@ impl Service for FerryService {
         Ok(RpRename::new())
     }
 
-    async fn presign(&self, _: &OperationContext, _: &str, _: OpPresign) -> Result<RpPresign> {
-        Err(Error::new(ErrorKind::Unsupported, "presign is not offered through the ferry service"))
+    async fn presign(&self, _: &OperationContext, path: &str, args: OpPresign) -> Result<RpPresign> {
+        let (expire, op) = args.into_parts();
+        let (method, http_method, range) = match op {
+            PresignOperation::Stat(_) => (PresignMethod::Head, http::Method::HEAD, None),
+            PresignOperation::Read(range, _) => {
+                (PresignMethod::Get, http::Method::GET, (!range.is_full()).then(|| range.to_header()))
+            }
+            PresignOperation::Write(_) => (PresignMethod::Put, http::Method::PUT, None),
+            PresignOperation::Delete(_) => (PresignMethod::Delete, http::Method::DELETE, None),
+            _ => return Err(Error::new(ErrorKind::Unsupported, "this presign operation")),
+        };
+        let url = self.store.presign(method, &key(path)?, expire).await.map_err(od_err)?;
+        let uri = url.as_str().parse::<http::Uri>().map_err(|e| {
+            Error::new(ErrorKind::Unexpected, "the ferry store signed a URL http cannot parse").set_source(e)
+        })?;
+        let mut headers = http::HeaderMap::new();
+        if let Some(range) = range {
+            // The signature covers the URL only; the range travels as a header the holder sends.
+            let value = http::HeaderValue::from_str(&range)
+                .map_err(|e| Error::new(ErrorKind::Unexpected, "range header").set_source(e))?;
+            headers.insert(http::header::RANGE, value);
+        }
+        Ok(RpPresign::new(PresignedRequest::new(http_method, uri, headers)))
     }
 }

@@ -30,7 +30,9 @@ pub struct Capabilities {
     pub put_if_match: bool,
     /// Reads honour `if_match` / `if_none_match` / `if_modified_since` / `if_unmodified_since`.
     pub get_conditions: bool,
-    /// Reads can target an older `version`.
+    /// Reads can name an older version (`GetOptions::version`) and writes report the new
+    /// version id, where the bucket keeps versions. Listing and deleting versions are not
+    /// part of the trait (S3 users reach them through `S3Store::client`).
     pub versioning: bool,
     /// Server-side copy within the store.
     pub copy: bool,

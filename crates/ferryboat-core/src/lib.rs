@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod attributes;
+mod batch;
 pub mod capabilities;
 pub mod conditions;
 pub mod error;
@@ -32,6 +33,6 @@ pub use path::ObjectPath;
 pub use store::{MultipartUpload, ObjectStore, ObjectStoreExt};
 pub use types::{
     CopyMode, CopyOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, Metadata, ObjectMeta, PartInfo,
-    PendingUpload, PutMode, PutOptions, PutResult, UpdateVersion,
+    PendingUpload, PresignMethod, PutMode, PutOptions, PutResult, UpdateVersion,
 };
 pub use upload::UploadConfig;

@@ -1,6 +1,7 @@
 //! `PrefixStore`: a view of the part of a store under one key prefix.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -13,7 +14,8 @@ use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
-    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PendingUpload, PutOptions, PutResult,
+    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PendingUpload, PresignMethod, PutOptions,
+    PutResult,
 };
 
 /// A store that sees only the keys under `prefix/` of an inner store, with the prefix
@@ -88,6 +90,7 @@ impl PrefixStore {
 }
 
 #[async_trait]
+#[deny(clippy::missing_trait_methods)]
 impl ObjectStore for PrefixStore {
     fn info(&self) -> &StoreInfo {
         &self.info
@@ -220,6 +223,10 @@ impl ObjectStore for PrefixStore {
         let mut full = upload.clone();
         full.path = self.full(&upload.path)?;
         self.inner.abort_pending_upload(&full).await
+    }
+
+    async fn presign(&self, method: PresignMethod, path: &ObjectPath, expires_in: Duration) -> Result<url::Url> {
+        self.inner.presign(method, &self.full(path)?, expires_in).await
     }
 }
 

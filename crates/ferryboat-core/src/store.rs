@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -14,7 +15,7 @@ use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::types::{
     CopyMode, CopyOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo,
-    PendingUpload, PutMode, PutOptions, PutResult,
+    PendingUpload, PresignMethod, PutMode, PutOptions, PutResult,
 };
 use crate::upload::{upload_stream, UploadConfig};
 
@@ -165,6 +166,18 @@ pub trait ObjectStore: Send + Sync + fmt::Debug + 'static {
         let _ = upload;
         Err(Error::not_supported(&self.info().provider, "aborting pending multipart uploads"))
     }
+
+    /// A URL that lets anyone holding it make one `method` request for `path`, without
+    /// credentials, until `expires_in` has passed. The URL is a bearer credential: never log
+    /// it.
+    ///
+    /// Answers [`Error::NotSupported`] where the store cannot sign (memory, local,
+    /// credentials that cannot sign, client-side encryption); [`Capabilities::presign`]
+    /// says which. Views and layers answer for what they wrap.
+    async fn presign(&self, method: PresignMethod, path: &ObjectPath, expires_in: Duration) -> Result<url::Url> {
+        let _ = (method, path, expires_in);
+        Err(Error::not_supported(&self.info().provider, "presigned URLs"))
+    }
 }
 
 /// An upload in progress. Parts may be sent concurrently and in any order; the object
@@ -268,6 +281,7 @@ pub trait ObjectStoreExt: ObjectStore {
 impl<T: ObjectStore + ?Sized> ObjectStoreExt for T {}
 
 #[async_trait]
+#[deny(clippy::missing_trait_methods)]
 impl<T: ObjectStore + ?Sized> ObjectStore for std::sync::Arc<T> {
     fn info(&self) -> &StoreInfo {
         (**self).info()
@@ -322,5 +336,8 @@ impl<T: ObjectStore + ?Sized> ObjectStore for std::sync::Arc<T> {
     }
     async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
         (**self).abort_pending_upload(upload).await
+    }
+    async fn presign(&self, method: PresignMethod, path: &ObjectPath, expires_in: Duration) -> Result<url::Url> {
+        (**self).presign(method, path, expires_in).await
     }
 }

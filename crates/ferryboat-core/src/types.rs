@@ -319,3 +319,34 @@ pub struct PendingUpload {
     /// When the upload started, if known.
     pub initiated: Option<SystemTime>,
 }
+
+/// The request a presigned URL lets its holder make (see [`crate::ObjectStore::presign`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PresignMethod {
+    /// Download the object.
+    Get,
+    /// Read the object's metadata.
+    Head,
+    /// Upload: the holder may write any content at the key.
+    Put,
+    /// Delete the object.
+    Delete,
+}
+
+impl PresignMethod {
+    /// The HTTP method name (`GET`, `HEAD`, `PUT`, `DELETE`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PresignMethod::Get => "GET",
+            PresignMethod::Head => "HEAD",
+            PresignMethod::Put => "PUT",
+            PresignMethod::Delete => "DELETE",
+        }
+    }
+
+    /// Whether the URL lets its holder change data.
+    pub fn is_write(self) -> bool {
+        matches!(self, PresignMethod::Put | PresignMethod::Delete)
+    }
+}

@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, ListOptions, ListResult,
     MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, ObjectStoreExt, PartInfo, PendingUpload,
-    PutMode, PutOptions, PutResult, Result, StoreInfo, UpdateVersion, UploadConfig,
+    PresignMethod, PutMode, PutOptions, PutResult, Result, StoreInfo, UpdateVersion, UploadConfig,
 };
 use futures::stream::{BoxStream, StreamExt};
 
@@ -209,6 +209,7 @@ async fn read_exact(body: &mut BoxStream<'static, Result<Bytes>>, buf: &mut Byte
 }
 
 #[async_trait]
+#[deny(clippy::missing_trait_methods)]
 impl ObjectStore for EncryptedStore {
     fn info(&self) -> &StoreInfo {
         &self.info
@@ -386,6 +387,17 @@ impl ObjectStore for EncryptedStore {
 
     async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
         self.inner.abort_pending_upload(upload).await
+    }
+
+    async fn presign(
+        &self,
+        method: PresignMethod,
+        path: &ObjectPath,
+        expires_in: std::time::Duration,
+    ) -> Result<url::Url> {
+        // A signed GET would hand out ciphertext and a signed PUT would store plaintext.
+        let _ = (method, path, expires_in);
+        Err(Error::not_supported(&self.info.provider, "presigned URLs through client-side encryption"))
     }
 }
 

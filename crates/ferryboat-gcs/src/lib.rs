@@ -37,7 +37,6 @@ mod url;
 
 pub use auth::{Credentials, ServiceAccount};
 pub use config::{GcsBuilder, DEFAULT_ENDPOINT, DEFAULT_READ_TIMEOUT};
-pub use presign::SignedMethod;
 pub use url::open_url;
 
 #[doc(hidden)]

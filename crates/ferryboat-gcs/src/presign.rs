@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
-use ferryboat_core::{Error, ObjectPath, Result};
+use ferryboat_core::{Error, ObjectPath, PresignMethod, Result};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -18,30 +18,6 @@ pub const MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Unreserved characters stay, everything else is escaped (`/` too, except between path
 /// segments, which [`canonical_uri`] keeps).
 const STRICT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-/// The HTTP method a signed URL allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignedMethod {
-    /// Download.
-    Get,
-    /// Metadata only.
-    Head,
-    /// Upload (the holder may write any content at the key).
-    Put,
-    /// Delete.
-    Delete,
-}
-
-impl SignedMethod {
-    fn as_str(self) -> &'static str {
-        match self {
-            SignedMethod::Get => "GET",
-            SignedMethod::Head => "HEAD",
-            SignedMethod::Put => "PUT",
-            SignedMethod::Delete => "DELETE",
-        }
-    }
-}
 
 fn strict(s: &str) -> String {
     utf8_percent_encode(s, STRICT).to_string()
@@ -77,7 +53,7 @@ pub(crate) fn signing_input(
     endpoint: &Url,
     bucket: &str,
     key: &str,
-    method: SignedMethod,
+    method: PresignMethod,
     email: &str,
     now: SystemTime,
     expires_in: Duration,
@@ -117,7 +93,7 @@ pub(crate) fn sign(
     endpoint: &Url,
     bucket: &str,
     key: &str,
-    method: SignedMethod,
+    method: PresignMethod,
     now: SystemTime,
     expires_in: Duration,
 ) -> Result<Url> {
@@ -139,10 +115,10 @@ impl GcsStore {
     /// # async fn f(store: ferryboat_gcs::GcsStore) -> ferryboat_core::Result<()> {
     /// use std::time::Duration;
     /// let key = ferryboat_core::ObjectPath::parse("reports/q3.pdf")?;
-    /// let url = store.signed_url(ferryboat_gcs::SignedMethod::Get, &key, Duration::from_secs(3600))?;
+    /// let url = store.signed_url(ferryboat_core::PresignMethod::Get, &key, Duration::from_secs(3600))?;
     /// # Ok(()) }
     /// ```
-    pub fn signed_url(&self, method: SignedMethod, path: &ObjectPath, expires_in: Duration) -> Result<Url> {
+    pub fn signed_url(&self, method: PresignMethod, path: &ObjectPath, expires_in: Duration) -> Result<Url> {
         let Some(signer) = self.client.signer.as_deref() else {
             return Err(Error::not_supported(PROVIDER, "signed URLs without a service-account key"));
         };
@@ -171,7 +147,7 @@ mod tests {
             &endpoint,
             "bkt",
             "dir/a b+c%.txt",
-            SignedMethod::Get,
+            PresignMethod::Get,
             "sa@p.iam.gserviceaccount.com",
             now,
             Duration::from_secs(900),
@@ -201,7 +177,7 @@ mod tests {
     fn host_keeps_a_non_default_port() {
         let endpoint = Url::parse("http://127.0.0.1:4443/").unwrap();
         let input =
-            signing_input(&endpoint, "b", "k", SignedMethod::Put, "e", SystemTime::UNIX_EPOCH, Duration::from_secs(1))
+            signing_input(&endpoint, "b", "k", PresignMethod::Put, "e", SystemTime::UNIX_EPOCH, Duration::from_secs(1))
                 .unwrap();
         assert!(input.canonical_request.starts_with("PUT\n/b/k\n"));
         assert!(input.canonical_request.contains("\nhost:127.0.0.1:4443\n"));

@@ -8,8 +8,8 @@ use bytes::Bytes;
 use ferryboat_core::conditions::check_get;
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetResult, Jurisdiction, ListOptions, ListResult,
-    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PutMode, PutOptions,
-    PutResult, Result, StoreInfo,
+    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PresignMethod, PutMode,
+    PutOptions, PutResult, Result, StoreInfo,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::{header, Method, StatusCode};
@@ -367,6 +367,15 @@ impl ObjectStore for GcsStore {
 
     async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
         multipart::abort_id(self, &upload.upload_id).await
+    }
+
+    async fn presign(
+        &self,
+        method: PresignMethod,
+        path: &ObjectPath,
+        expires_in: std::time::Duration,
+    ) -> Result<url::Url> {
+        self.signed_url(method, path, expires_in)
     }
 }
 

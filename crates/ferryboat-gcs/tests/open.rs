@@ -5,8 +5,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferryboat_core::{Error, Jurisdiction, ObjectPath, ObjectStore, ObjectStoreExt};
-use ferryboat_gcs::{Credentials, GcsBuilder, ServiceAccount, SignedMethod};
+use ferryboat_core::{Error, Jurisdiction, ObjectPath, ObjectStore, ObjectStoreExt, PresignMethod};
+use ferryboat_gcs::{Credentials, GcsBuilder, ServiceAccount};
 use futures::TryStreamExt;
 
 fn key(s: &str) -> ObjectPath {
@@ -104,7 +104,7 @@ async fn signed_urls_reach_the_object_without_credentials() {
     assert!(store.capabilities().presign);
     let k = key("shared/q3 report+final.txt");
     store.put(&k, "numbers".into()).await.unwrap();
-    let url = store.signed_url(SignedMethod::Get, &k, Duration::from_secs(600)).unwrap();
+    let url = store.signed_url(PresignMethod::Get, &k, Duration::from_secs(600)).unwrap();
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q.get("X-Goog-Algorithm").map(String::as_str), Some("GOOG4-RSA-SHA256"));
     assert_eq!(q.get("X-Goog-Expires").map(String::as_str), Some("600"));
@@ -114,10 +114,10 @@ async fn signed_urls_reach_the_object_without_credentials() {
     let body = reqwest::get(url).await.unwrap().text().await.unwrap();
     assert_eq!(body, "numbers");
 
-    let err = store.signed_url(SignedMethod::Get, &k, Duration::from_secs(8 * 24 * 3600)).unwrap_err();
+    let err = store.signed_url(PresignMethod::Get, &k, Duration::from_secs(8 * 24 * 3600)).unwrap_err();
     assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
     let anonymous = common::fresh_store("signed_anonymous").await.unwrap();
-    let err = anonymous.signed_url(SignedMethod::Get, &k, Duration::from_secs(60)).unwrap_err();
+    let err = anonymous.signed_url(PresignMethod::Get, &k, Duration::from_secs(60)).unwrap_err();
     assert!(matches!(err, Error::NotSupported { .. }), "{err}");
 }
 

@@ -3,27 +3,41 @@
 use std::time::Duration;
 
 use aws_sdk_s3::presigning::PresigningConfig;
-use ferryboat_core::{Error, ObjectPath, Result};
+use ferryboat_core::{Error, ObjectPath, PresignMethod, Result};
+use url::Url;
 
 use crate::store::{Inner, S3Store};
 
 impl S3Store {
-    /// A URL anyone can `GET` the object from until `expires_in` has passed (at most 7 days).
-    ///
-    /// The URL is a bearer credential: do not log it.
-    pub async fn presign_get(&self, path: &ObjectPath, expires_in: Duration) -> Result<String> {
+    /// What [`ObjectStore::presign`](ferryboat_core::ObjectStore::presign) answers: a SigV4
+    /// query-signed URL, valid for at most 7 days.
+    pub(crate) async fn presign_url(
+        &self,
+        method: PresignMethod,
+        path: &ObjectPath,
+        expires_in: Duration,
+    ) -> Result<Url> {
         let config = presigning(expires_in)?;
-        let req = self.inner.client.get_object().bucket(&self.inner.bucket).key(path.as_str());
-        let signed = unlogged(req.presigned(config)).await.map_err(|e| self.inner.presign_error(path, e))?;
-        Ok(signed.uri().to_string())
-    }
-
-    /// A URL anyone can `PUT` the object's bytes to until `expires_in` has passed.
-    pub async fn presign_put(&self, path: &ObjectPath, expires_in: Duration) -> Result<String> {
-        let config = presigning(expires_in)?;
-        let req = self.inner.client.put_object().bucket(&self.inner.bucket).key(path.as_str());
-        let signed = unlogged(req.presigned(config)).await.map_err(|e| self.inner.presign_error(path, e))?;
-        Ok(signed.uri().to_string())
+        let (client, bucket, key) = (&self.inner.client, &self.inner.bucket, path.as_str());
+        let signed = match method {
+            PresignMethod::Get => unlogged(client.get_object().bucket(bucket).key(key).presigned(config))
+                .await
+                .map_err(|e| self.inner.presign_error(path, e)),
+            PresignMethod::Head => unlogged(client.head_object().bucket(bucket).key(key).presigned(config))
+                .await
+                .map_err(|e| self.inner.presign_error(path, e)),
+            PresignMethod::Put => unlogged(client.put_object().bucket(bucket).key(key).presigned(config))
+                .await
+                .map_err(|e| self.inner.presign_error(path, e)),
+            PresignMethod::Delete => unlogged(client.delete_object().bucket(bucket).key(key).presigned(config))
+                .await
+                .map_err(|e| self.inner.presign_error(path, e)),
+            _ => {
+                return Err(Error::not_supported(self.inner.provider(), format!("presigned {} URLs", method.as_str())))
+            }
+        }?;
+        Url::parse(signed.uri())
+            .map_err(|e| Error::generic(self.inner.provider(), path.as_str(), format!("signed URL: {e}"), None))
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
@@ -11,8 +11,8 @@ use bytes::Bytes;
 use ferryboat_core::conditions::check_get;
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, ListOptions, ListResult, Metadata,
-    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PutMode, PutOptions,
-    PutResult, Result, StoreInfo,
+    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PresignMethod, PutMode,
+    PutOptions, PutResult, Result, StoreInfo,
 };
 use ferryboat_providers::Quirks;
 use futures::stream::{BoxStream, StreamExt};
@@ -534,6 +534,10 @@ impl ObjectStore for S3Store {
 
     async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
         multipart::abort(&self.inner, &upload.path, &upload.upload_id).await
+    }
+
+    async fn presign(&self, method: PresignMethod, path: &ObjectPath, expires_in: Duration) -> Result<url::Url> {
+        self.presign_url(method, path, expires_in).await
     }
 }
 

@@ -1,4 +1,5 @@
-//! Presigned URLs work for a client that holds no keys (s3s-fs checks the signatures).
+//! Presigned URLs work for a client that holds no keys (s3s-fs checks the signatures), reached
+//! through `dyn ObjectStore` and through layers.
 
 mod support;
 
@@ -6,8 +7,12 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
-use ferryboat_core::{ObjectPath, ObjectStoreExt};
+use ferryboat_core::layers::{HookStore, JurisdictionPolicy, RetryConfig, RetryStore};
+use ferryboat_core::prefix::PrefixStore;
+use ferryboat_core::{Error, Jurisdiction, ObjectPath, ObjectStore, ObjectStoreExt, PresignMethod};
 use ferryboat_testkit::emulators;
 use support::{config, emulator_quirks, fresh_bucket, open};
 
@@ -37,23 +42,52 @@ async fn presigned_get_and_put_work_without_keys() {
     let Some(emu) = emulators::s3s() else {
         return emulators::skip("presigned_get_and_put_work_without_keys", "s3s-fs is not available");
     };
-    let store = open(&emu, config(&emu, &fresh_bucket("presign"), "generic", emulator_quirks(&emu))).await;
+    let s3 = open(&emu, config(&emu, &fresh_bucket("presign"), "generic", emulator_quirks(&emu))).await;
+    // What `ferryboat::open` hands out: a trait object, here under a retry layer.
+    let store: Arc<dyn ObjectStore> = Arc::new(RetryStore::new(Arc::new(s3), RetryConfig::default()));
+    assert!(store.capabilities().presign);
     let key = ObjectPath::parse("shared/report 2025.txt").unwrap();
     store.put(&key, Bytes::from_static(b"quarterly numbers")).await.unwrap();
+    let sign = |method, key: &ObjectPath| {
+        let (store, key) = (store.clone(), key.clone());
+        async move { store.presign(method, &key, Duration::from_secs(300)).await.unwrap().to_string() }
+    };
 
-    let url = store.presign_get(&key, Duration::from_secs(300)).await.unwrap();
+    let url = sign(PresignMethod::Get, &key).await;
     assert!(url.contains("X-Amz-Signature="), "{url}");
     let (status, body) = tokio::task::spawn_blocking(move || http("GET", &url, b"")).await.unwrap();
     assert_eq!((status, body.as_slice()), (200, &b"quarterly numbers"[..]));
 
+    let url = sign(PresignMethod::Head, &key).await;
+    let (status, body) = tokio::task::spawn_blocking(move || http("HEAD", &url, b"")).await.unwrap();
+    assert_eq!((status, body.len()), (200, 0));
+
     let upload = ObjectPath::parse("inbox/upload.bin").unwrap();
-    let url = store.presign_put(&upload, Duration::from_secs(300)).await.unwrap();
+    let url = sign(PresignMethod::Put, &upload).await;
     let (status, _) = tokio::task::spawn_blocking(move || http("PUT", &url, b"sent by a browser")).await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(store.get(&upload).await.unwrap().bytes().await.unwrap(), "sent by a browser");
 
+    let url = sign(PresignMethod::Delete, &upload).await;
+    let (status, _) = tokio::task::spawn_blocking(move || http("DELETE", &url, b"")).await.unwrap();
+    assert_eq!(status, 204);
+    assert!(!store.exists(&upload).await.unwrap());
+
     // A tampered URL is refused: the signature covers the key.
-    let url = store.presign_get(&key, Duration::from_secs(300)).await.unwrap().replace("report", "rapport");
+    let url = sign(PresignMethod::Get, &key).await.replace("report", "rapport");
     let (status, _) = tokio::task::spawn_blocking(move || http("GET", &url, b"")).await.unwrap();
     assert_eq!(status, 403);
+
+    // A view signs the key it really addresses.
+    let view: Arc<dyn ObjectStore> = Arc::new(PrefixStore::new(store.clone(), ObjectPath::parse("shared").unwrap()));
+    let inside = ObjectPath::parse("report 2025.txt").unwrap();
+    let url = view.presign(PresignMethod::Get, &inside, Duration::from_secs(60)).await.unwrap().to_string();
+    let (status, body) = tokio::task::spawn_blocking(move || http("GET", &url, b"")).await.unwrap();
+    assert_eq!((status, body.as_slice()), (200, &b"quarterly numbers"[..]));
+
+    // A policy that allows no jurisdiction refuses a URL that writes, and still signs one that reads.
+    let nowhere = HookStore::new(store.clone(), JurisdictionPolicy::allow(Vec::<Jurisdiction>::new()));
+    let e = nowhere.presign(PresignMethod::Put, &upload, Duration::from_secs(60)).await.unwrap_err();
+    assert!(matches!(e, Error::PolicyViolation { .. }), "{e}");
+    nowhere.presign(PresignMethod::Get, &key, Duration::from_secs(60)).await.unwrap();
 }

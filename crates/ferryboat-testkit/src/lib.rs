@@ -6,10 +6,14 @@
 //!   answers, stop it on drop.
 //! - [`hostile`]: a scriptable HTTP server that misbehaves on purpose (wrong lengths, cut
 //!   bodies, endless redirects, hangs, huge bodies), to point backends at.
+//! - [`counting`] and [`forwarding`]: a store that counts what reaches it, and the check that
+//!   a layer forwards batch deletes, renames, listings and presigning unchanged.
 //! - [`emulators`]: find the emulators `scripts/test` started, or skip (fail under
 //!   `FERRY_REQUIRE_EMULATORS=1`).
 
+pub mod counting;
 pub mod emulators;
+pub mod forwarding;
 pub mod hostile;
 pub mod server;
 pub mod suite;

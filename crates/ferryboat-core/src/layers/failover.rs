@@ -11,6 +11,7 @@ use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::attributes::ObjectLocation;
+use crate::batch;
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::info::StoreInfo;
@@ -18,7 +19,7 @@ use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
     CopyMode, CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload,
-    PutMode, PutOptions, PutResult,
+    PresignMethod, PutMode, PutOptions, PutResult,
 };
 
 /// Joins the per-member tokens of one fanned-out part; a control character, so it can occur
@@ -190,6 +191,7 @@ impl Replicated {
 }
 
 #[async_trait]
+#[deny(clippy::missing_trait_methods)]
 impl ObjectStore for Replicated {
     fn info(&self) -> &StoreInfo {
         &self.info
@@ -237,6 +239,37 @@ impl ObjectStore for Replicated {
 
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
         self.write(|s, _| s.delete(path)).await
+    }
+
+    fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
+        match &self.writes {
+            WriteMode::PrimaryOnly => self.primary().delete_stream(paths),
+            // Batch by batch, as `delete` does key by key: the primary first, then every
+            // replica for the keys the primary deleted; a key is deleted once all have.
+            WriteMode::AllReplicas => batch::batches(self.primary().as_ref(), paths)
+                .then(move |paths| async move {
+                    let mut results = batch::delete_batch(self.primary().as_ref(), paths).await;
+                    for member in &self.members[1..] {
+                        let done: Vec<(usize, ObjectPath)> = (results.iter().enumerate())
+                            .filter_map(|(i, r)| r.as_ref().ok().map(|p| (i, p.clone())))
+                            .collect();
+                        let keys = done.iter().map(|(_, p)| Ok(p.clone())).collect();
+                        // Answers come back in any order: match them to keys by path.
+                        for answer in batch::delete_batch(member.store.as_ref(), keys).await {
+                            let Err(e) = answer else { continue };
+                            // An error naming no key still marks one key not deleted: never dropped.
+                            let named = done.iter().find(|(_, p)| Some(p.as_str()) == e.path());
+                            let slot = named.or_else(|| done.iter().find(|(i, _)| results[*i].is_ok()));
+                            if let Some((i, _)) = slot {
+                                results[*i] = Err(e);
+                            }
+                        }
+                    }
+                    stream::iter(results)
+                })
+                .flatten()
+                .boxed(),
+        }
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
@@ -308,6 +341,17 @@ impl ObjectStore for Replicated {
 
     async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
         self.primary().list_pending_uploads(prefix).await
+    }
+
+    async fn presign(&self, method: PresignMethod, path: &ObjectPath, expires_in: Duration) -> Result<url::Url> {
+        match (&self.writes, method.is_write()) {
+            // A signed write would reach the primary alone, behind the replicas' backs.
+            (WriteMode::AllReplicas, true) => Err(Error::not_supported(
+                &self.info.provider,
+                "presigned writes to a store replicated to every replica",
+            )),
+            _ => self.primary().presign(method, path, expires_in).await,
+        }
     }
 
     async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {

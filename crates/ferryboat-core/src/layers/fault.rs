@@ -11,14 +11,15 @@ use futures::stream::{self, BoxStream, StreamExt};
 
 use super::rng::SplitMix;
 use crate::attributes::ObjectLocation;
+use crate::batch;
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
-    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload, PutOptions,
-    PutResult,
+    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload, PresignMethod,
+    PutOptions, PutResult,
 };
 
 /// One kind of failure [`FaultStore`] injects.
@@ -148,6 +149,7 @@ fn cut_body(
 }
 
 #[async_trait]
+#[deny(clippy::missing_trait_methods)]
 impl ObjectStore for FaultStore {
     fn info(&self) -> &StoreInfo {
         self.inner.info()
@@ -252,6 +254,30 @@ impl ObjectStore for FaultStore {
 
     async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
         self.faulty(upload.path.as_str(), true, self.inner.abort_pending_upload(upload)).await
+    }
+
+    fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
+        // A fault hits a whole batch, as it would the one request the batch is sent as.
+        batch::batches(self.inner.as_ref(), paths)
+            .then(move |paths| async move {
+                let first = paths.iter().find_map(|p| p.as_ref().ok()).map(|p| p.to_string()).unwrap_or_default();
+                let keys = batch::keys(&paths);
+                let request = async move { Ok(batch::delete_batch(self.inner.as_ref(), paths).await) };
+                match self.faulty(&first, true, request).await {
+                    Ok(results) => stream::iter(results),
+                    Err(e) => {
+                        let keys = keys.into_iter().map(Ok).collect();
+                        stream::iter(batch::fail_batch(&self.inner.info().provider, e, keys))
+                    }
+                }
+            })
+            .flatten()
+            .boxed()
+    }
+
+    async fn presign(&self, method: PresignMethod, path: &ObjectPath, expires_in: Duration) -> Result<url::Url> {
+        // Signing sends no request (or one the backend makes for a key): nothing to fault.
+        self.inner.presign(method, path, expires_in).await
     }
 }
 

@@ -7,30 +7,35 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use futures::stream::BoxStream;
+use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::attributes::ObjectLocation;
+use crate::batch;
 use crate::capabilities::Capabilities;
 use crate::error::Result;
 use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
-    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload, PutOptions,
-    PutResult,
+    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload, PresignMethod,
+    PutOptions, PutResult,
 };
 
 /// Which request a hook is looking at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Op<'a> {
     /// Operation name: `put`, `put_multipart`, `put_part`, `complete`, `abort`, `get`, `head`,
-    /// `delete`, `list`, `list_with_delimiter`, `copy`, `copy_from` (a server-side copy from
-    /// another store, counted on the destination), `rename`, `list_pending_uploads`,
-    /// `abort_pending_upload`.
+    /// `delete`, `delete_batch` (one batch of a batched delete; `path` is its first key),
+    /// `list`, `list_with_delimiter`, `copy`, `copy_from` (a server-side copy from another
+    /// store, counted on the destination), `rename`, `list_pending_uploads`,
+    /// `abort_pending_upload`, `presign_get`, `presign_head`, `presign_put`,
+    /// `presign_delete` (signing a URL; no request is sent, but a URL that writes counts as a
+    /// write).
     pub name: &'static str,
     /// The key (or prefix) concerned; empty when there is none.
     pub path: &'a str,
@@ -43,7 +48,17 @@ impl Op<'_> {
     pub fn is_write(&self) -> bool {
         matches!(
             self.name,
-            "put" | "put_multipart" | "put_part" | "complete" | "delete" | "copy" | "copy_from" | "rename"
+            "put"
+                | "put_multipart"
+                | "put_part"
+                | "complete"
+                | "delete"
+                | "delete_batch"
+                | "copy"
+                | "copy_from"
+                | "rename"
+                | "presign_put"
+                | "presign_delete"
         )
     }
 }
@@ -117,6 +132,7 @@ fn op<'a>(name: &'static str, path: &'a str, bytes: u64) -> Op<'a> {
 }
 
 #[async_trait]
+#[deny(clippy::missing_trait_methods)]
 impl<H: Hook> ObjectStore for HookStore<H> {
     fn info(&self) -> &StoreInfo {
         self.inner.info()
@@ -151,6 +167,26 @@ impl<H: Hook> ObjectStore for HookStore<H> {
 
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
         self.hook.around(self.info(), op("delete", path.as_str(), 0), self.inner.delete(path)).await
+    }
+
+    fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
+        // Each batch is one request to the hook (one permit, one timeout, one policy check)
+        // and reaches the inner store whole, so batched deletes stay batched.
+        batch::batches(self.inner.as_ref(), paths)
+            .then(move |paths| async move {
+                let first = paths.iter().find_map(|p| p.as_ref().ok()).map(|p| p.to_string()).unwrap_or_default();
+                let keys = batch::keys(&paths);
+                let request = Box::pin(async move { Ok(batch::delete_batch(self.inner.as_ref(), paths).await) });
+                match self.hook.around(self.info(), op("delete_batch", &first, 0), request).await {
+                    Ok(results) => stream::iter(results),
+                    Err(e) => {
+                        let keys = keys.into_iter().map(Ok).collect();
+                        stream::iter(batch::fail_batch(&self.info().provider, e, keys))
+                    }
+                }
+            })
+            .flatten()
+            .boxed()
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
@@ -194,6 +230,16 @@ impl<H: Hook> ObjectStore for HookStore<H> {
     async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
         let o = op("abort_pending_upload", upload.path.as_str(), 0);
         self.hook.around(self.info(), o, self.inner.abort_pending_upload(upload)).await
+    }
+
+    async fn presign(&self, method: PresignMethod, path: &ObjectPath, expires_in: Duration) -> Result<url::Url> {
+        let name = match method {
+            PresignMethod::Get => "presign_get",
+            PresignMethod::Head => "presign_head",
+            PresignMethod::Put => "presign_put",
+            PresignMethod::Delete => "presign_delete",
+        };
+        self.hook.around(self.info(), op(name, path.as_str(), 0), self.inner.presign(method, path, expires_in)).await
     }
 }
 

@@ -20,7 +20,7 @@ use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
     CopyOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload,
-    PutMode, PutOptions, PutResult,
+    PresignMethod, PutMode, PutOptions, PutResult,
 };
 
 /// How hard [`RetryStore`] tries.
@@ -133,6 +133,7 @@ impl RetryStore {
 }
 
 #[async_trait]
+#[deny(clippy::missing_trait_methods)]
 impl ObjectStore for RetryStore {
     fn info(&self) -> &StoreInfo {
         self.inner.info()
@@ -290,6 +291,11 @@ impl ObjectStore for RetryStore {
 
     async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
         self.policy.run(|| self.inner.abort_pending_upload(upload)).await
+    }
+
+    async fn presign(&self, method: PresignMethod, path: &ObjectPath, expires_in: Duration) -> Result<url::Url> {
+        // Entra ID signing fetches a delegation key first: that request may be retried.
+        self.policy.run(|| self.inner.presign(method, path, expires_in)).await
     }
 }
 

@@ -1,18 +1,14 @@
 //! Multipart uploads: in order, out of order, aborted, create-only, and the streaming helper.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use bytes::Bytes;
-use ferryboat_core::{
-    Capabilities, ErrorKind, GetOptions, GetResult, ListOptions, MultipartUpload, ObjectMeta, ObjectPath, ObjectStore,
-    ObjectStoreExt, PartInfo, PutMode, PutOptions, PutResult, Result, StoreInfo, UploadConfig,
-};
-use futures::stream::{self, BoxStream, StreamExt};
+use ferryboat_core::{ErrorKind, ObjectStore, ObjectStoreExt, PutMode, PutOptions, Result, UploadConfig};
+use futures::stream::{self, StreamExt};
 
 use super::support::{assert_object, base, clean, content, key, must, must_fail, MIB};
 use super::Outcome;
+use crate::counting::CountingStore;
 
 fn min_part(store: &Arc<dyn ObjectStore>) -> usize {
     // Stores that accept any size still get parts of a realistic size.
@@ -154,14 +150,13 @@ pub async fn put_stream_multipart(store: &Arc<dyn ObjectStore>) -> Outcome {
     // Chunks that never line up with part boundaries.
     let chunks: Vec<Result<Bytes>> =
         (0..data.len()).step_by(777_777).map(|s| Ok(data.slice(s..(s + 777_777).min(data.len())))).collect();
-    let counting = Counting { inner: Arc::clone(store), uploads: AtomicUsize::new(0), parts: Arc::default() };
+    let counting = CountingStore::new(Arc::clone(store));
     let config = UploadConfig { part_size: min as u64, concurrency: 4, ..Default::default() };
     must(
         counting.put_stream(&path, stream::iter(chunks).boxed(), PutOptions::default(), config).await,
         format_args!("put_stream of {} bytes to {path}", data.len()),
     );
-    let uploads = counting.uploads.load(Ordering::SeqCst);
-    let parts = counting.parts.load(Ordering::SeqCst);
+    let (uploads, parts) = (counting.counts().get("put_multipart_opts"), counting.counts().get("put_part"));
     let min_parts = data.len().div_ceil(min);
     assert!(
         uploads == 1 && parts >= min_parts,
@@ -171,62 +166,4 @@ pub async fn put_stream_multipart(store: &Arc<dyn ObjectStore>) -> Outcome {
     assert_object(store, &path, &data, "put_stream").await;
     clean(store, B).await;
     Outcome::Passed
-}
-
-/// Passes everything through, counting multipart uploads and parts.
-#[derive(Debug)]
-struct Counting {
-    inner: Arc<dyn ObjectStore>,
-    uploads: AtomicUsize,
-    parts: Arc<AtomicUsize>,
-}
-
-#[derive(Debug)]
-struct CountingUpload {
-    inner: Box<dyn MultipartUpload>,
-    parts: Arc<AtomicUsize>,
-}
-
-#[async_trait]
-impl ObjectStore for Counting {
-    fn info(&self) -> &StoreInfo {
-        self.inner.info()
-    }
-    fn capabilities(&self) -> &Capabilities {
-        self.inner.capabilities()
-    }
-    async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
-        self.inner.put_opts(path, data, opts).await
-    }
-    async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
-        self.uploads.fetch_add(1, Ordering::SeqCst);
-        let inner = self.inner.put_multipart_opts(path, opts).await?;
-        Ok(Box::new(CountingUpload { inner, parts: Arc::clone(&self.parts) }))
-    }
-    async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
-        self.inner.get_opts(path, opts).await
-    }
-    async fn delete(&self, path: &ObjectPath) -> Result<()> {
-        self.inner.delete(path).await
-    }
-    fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
-        self.inner.list_opts(opts)
-    }
-}
-
-#[async_trait]
-impl MultipartUpload for CountingUpload {
-    fn upload_id(&self) -> &str {
-        self.inner.upload_id()
-    }
-    async fn put_part(&self, number: u32, data: Bytes) -> Result<PartInfo> {
-        self.parts.fetch_add(1, Ordering::SeqCst);
-        self.inner.put_part(number, data).await
-    }
-    async fn complete(self: Box<Self>, parts: Vec<PartInfo>) -> Result<PutResult> {
-        self.inner.complete(parts).await
-    }
-    async fn abort(self: Box<Self>) -> Result<()> {
-        self.inner.abort().await
-    }
 }
