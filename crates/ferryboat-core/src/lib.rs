@@ -12,6 +12,7 @@ pub mod attributes;
 pub mod capabilities;
 pub mod conditions;
 pub mod error;
+mod ext;
 pub mod info;
 pub mod layers;
 pub mod listing_guard;

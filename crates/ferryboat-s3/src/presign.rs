@@ -5,7 +5,8 @@ use std::time::Duration;
 use aws_sdk_s3::presigning::PresigningConfig;
 use ferryboat_core::{Error, ObjectPath, Result};
 
-use crate::store::{Inner, S3Store};
+use crate::client::Inner;
+use crate::store::S3Store;
 
 impl S3Store {
     /// A URL anyone can `GET` the object from until `expires_in` has passed (at most 7 days).
