@@ -3,18 +3,20 @@
 //! authoriser with whatever credential the store resolved: Shared Key, SAS or bearer token.
 
 use bytes::Bytes;
-use ferryboat_core::{Error, Result};
+use ferryboat_core::{Capabilities, Error, ObjectMeta, ObjectPath, PutMode, PutOptions, Result, StoreInfo};
 use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH};
 use http::Method;
-use object_store::azure::AzureAuthorizer;
-use object_store::client::{HttpRequest, HttpRequestBody};
+use object_store::azure::{AzureAuthorizer, MicrosoftAzure};
+use object_store::client::{HttpClient, HttpRequest, HttpRequestBody};
+use object_store::path::Path;
+use object_store::{Attribute, Attributes};
 use url::Url;
 
-use crate::config::AzureCredentials;
+use crate::config::{AzureConfig, AzureCredentials};
 use crate::error::{self, PROVIDER};
-use crate::store::AzureStore;
+use crate::metadata;
 
 /// The service version `object_store` speaks; requests of ours use the same.
 const VERSION: &str = "2023-11-03";
@@ -25,7 +27,17 @@ pub(crate) struct Answer {
     pub headers: http::HeaderMap,
 }
 
-impl AzureStore {
+pub(crate) struct Inner {
+    pub(crate) engine: MicrosoftAzure,
+    pub(crate) config: AzureConfig,
+    pub(crate) http: HttpClient,
+    /// The container's URL; blob URLs add the key's segments.
+    pub(crate) container_url: Url,
+    pub(crate) info: StoreInfo,
+    pub(crate) caps: Capabilities,
+}
+
+impl Inner {
     /// Sends one signed request. `subject` names what the request is about in errors (a key,
     /// or the container).
     pub(crate) async fn send(
@@ -39,7 +51,7 @@ impl AzureStore {
         // Only requests that mean the same when repeated are retried: a conditional commit
         // whose answer was lost would fail its own condition the second time.
         let idempotent = !headers.iter().any(|(n, _)| n == IF_MATCH || n == IF_NONE_MATCH);
-        let network = self.inner.config.network;
+        let network = self.config.network;
         let started = tokio::time::Instant::now();
         let mut attempt = 0;
         loop {
@@ -68,7 +80,7 @@ impl AzureStore {
         body: Bytes,
         subject: &str,
     ) -> Result<Answer> {
-        let inner = &self.inner;
+        let inner = self;
         let container = &inner.config.container;
         let mut builder = http::Request::builder()
             .method(method)
@@ -115,34 +127,11 @@ impl AzureStore {
         Err(error::from_status(status, &body, container, subject))
     }
 
-    /// Creates the container. `AlreadyExists` if it is there already.
-    ///
-    /// Needs an account key, a bearer token or Entra ID with the right role, or a SAS allowing
-    /// container creation.
-    pub async fn create_container(&self) -> Result<()> {
-        let mut url = self.inner.container_url.clone();
-        url.query_pairs_mut().append_pair("restype", "container");
-        let container = self.inner.config.container.clone();
-        match self.send(Method::PUT, url, Vec::new(), Bytes::new(), &container).await {
-            Ok(_) => Ok(()),
-            Err(Error::AlreadyExists { provider, .. }) => Err(Error::AlreadyExists { provider, path: container }),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Deletes the container and everything in it.
-    pub async fn delete_container(&self) -> Result<()> {
-        let mut url = self.inner.container_url.clone();
-        url.query_pairs_mut().append_pair("restype", "container");
-        let container = self.inner.config.container.clone();
-        self.send(Method::DELETE, url, Vec::new(), Bytes::new(), &container).await.map(|_| ())
-    }
-
     /// Reads the container's properties (a cheap request that fails clearly).
     pub(crate) async fn container_properties(&self) -> Result<()> {
-        let mut url = self.inner.container_url.clone();
+        let mut url = self.container_url.clone();
         url.query_pairs_mut().append_pair("restype", "container");
-        let container = self.inner.config.container.clone();
+        let container = self.config.container.clone();
         self.send(Method::GET, url, Vec::new(), Bytes::new(), &container).await.map(|_| ())
     }
 
@@ -156,9 +145,17 @@ impl AzureStore {
         }
     }
 
+    pub(crate) fn container(&self) -> &str {
+        &self.config.container
+    }
+
+    pub(crate) fn err(&self, e: object_store::Error, path: &str) -> Error {
+        error::map(e, &self.config.container, path)
+    }
+
     /// The URL of the blob `key`, plus a query.
     pub(crate) fn blob_url(&self, key: &ferryboat_core::ObjectPath, query: &[(&str, &str)]) -> Result<Url> {
-        let mut url = self.inner.container_url.clone();
+        let mut url = self.container_url.clone();
         url.path_segments_mut()
             .map_err(|_| Error::invalid_config("the Azure endpoint cannot take a path"))?
             .extend(key.segments());
@@ -171,4 +168,101 @@ impl AzureStore {
 
 pub(crate) fn content_type_xml() -> (HeaderName, String) {
     (CONTENT_TYPE, "application/xml".to_owned())
+}
+
+pub(crate) fn os_path(p: &ObjectPath) -> Result<Path> {
+    // object_store's `Path::parse` drops a leading and a trailing `/` without a word, which
+    // would address another object: a key it would change is refused like one it rejects.
+    let refuse = |reason: String| Error::InvalidPath { path: p.to_string(), reason };
+    let path = Path::parse(p.as_str()).map_err(|e| refuse(format!("the object_store client cannot carry it: {e}")))?;
+    if path.as_ref() != p.as_str() {
+        return Err(refuse("the object_store client cannot carry a leading or trailing `/`".into()));
+    }
+    Ok(path)
+}
+
+pub(crate) fn ferry_meta(m: object_store::ObjectMeta) -> Result<ObjectMeta> {
+    let mut out = ObjectMeta::new(ObjectPath::parse(m.location.as_ref())?, m.size, m.last_modified.into());
+    out.etag = m.e_tag.map(|e| e.trim_matches('"').to_owned());
+    out.version = m.version;
+    Ok(out)
+}
+
+/// Azure wants the etag as it sent it, quotes included.
+pub(crate) fn quoted(etag: &str) -> String {
+    if etag.starts_with('"') || etag == "*" {
+        etag.to_owned()
+    } else {
+        format!("\"{etag}\"")
+    }
+}
+
+pub(crate) fn attributes(opts: &PutOptions) -> Attributes {
+    let mut out = Attributes::new();
+    if let Some(ct) = &opts.content_type {
+        out.insert(Attribute::ContentType, ct.clone().into());
+    }
+    if let Some(tier) = &opts.storage_class {
+        out.insert(Attribute::StorageClass, tier.clone().into());
+    }
+    let a = &opts.attributes;
+    let standard = [
+        (Attribute::ContentDisposition, &a.content_disposition),
+        (Attribute::ContentEncoding, &a.content_encoding),
+        (Attribute::ContentLanguage, &a.content_language),
+        (Attribute::CacheControl, &a.cache_control),
+    ];
+    for (attribute, value) in standard {
+        if let Some(v) = value {
+            out.insert(attribute, v.clone().into());
+        }
+    }
+    for (k, v) in &opts.metadata {
+        out.insert(Attribute::Metadata(metadata::encode(k).into()), v.clone().into());
+    }
+    out
+}
+
+/// Header values Azure stores must be printable ASCII; say so before sending anything.
+pub(crate) fn check_put_options(opts: &PutOptions) -> Result<()> {
+    let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    // Names are encoded (see `metadata`); values travel as header values.
+    for (k, v) in &opts.metadata {
+        if k.is_empty() || !printable(v) {
+            return Err(Error::invalid_config(format!(
+                "Azure metadata {k:?}: names must not be empty and values must be printable ASCII"
+            )));
+        }
+    }
+    let a = &opts.attributes;
+    let headers = [
+        ("content type", &opts.content_type),
+        ("access tier", &opts.storage_class),
+        ("content disposition", &a.content_disposition),
+        ("content encoding", &a.content_encoding),
+        ("content language", &a.content_language),
+        ("cache control", &a.cache_control),
+    ];
+    for (what, value) in headers {
+        if value.as_deref().is_some_and(|v| !printable(v)) {
+            return Err(Error::invalid_config(format!("Azure {what} must be printable ASCII")));
+        }
+    }
+    if let PutMode::Update(v) = &opts.mode {
+        if v.etag.is_none() {
+            return Err(Error::not_supported(PROVIDER, "conditional update by version id (give the etag)"));
+        }
+    }
+    Ok(())
+}
+
+/// A compare-and-swap that finds nothing has failed its condition (see docs/decisions.md).
+pub(crate) fn update_missing_is_precondition(e: Error, key: &ObjectPath, mode: &PutMode) -> Error {
+    match (e, mode) {
+        // A missing container stays `NotFound`: it names the container, not the key.
+        (Error::NotFound { provider, path, .. }, PutMode::Update(_)) if path == key.as_str() => {
+            Error::Precondition { provider, path, message: "the object does not exist".into() }
+        }
+        (e, _) => e,
+    }
 }

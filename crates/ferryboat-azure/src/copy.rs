@@ -7,10 +7,11 @@ use ferryboat_core::{Error, ObjectLocation, ObjectPath, ObjectStore, PutMode, Pu
 use http::header::{HeaderName, IF_NONE_MATCH};
 use http::Method;
 
+use crate::client::check_put_options;
 use crate::config::AzureCredentials;
 use crate::error::PROVIDER;
 use crate::metadata;
-use crate::store::{check_put_options, AzureStore};
+use crate::store::AzureStore;
 
 /// How long a pending copy is waited for (a copy within one account is normally done at once).
 const COPY_WAIT: Duration = Duration::from_secs(600);
@@ -73,21 +74,22 @@ impl AzureStore {
         if opts.mode == PutMode::Create {
             headers.push((IF_NONE_MATCH, "*".to_owned()));
         }
-        let url = self.blob_url(to, &[])?;
-        let answer =
-            self.send(Method::PUT, url.clone(), headers, Bytes::new(), to.as_str()).await.map_err(|e| match e {
+        let url = self.inner.blob_url(to, &[])?;
+        let answer = self.inner.send(Method::PUT, url.clone(), headers, Bytes::new(), to.as_str()).await.map_err(
+            |e| match e {
                 Error::Precondition { provider, .. } if opts.mode == PutMode::Create => {
                     Error::AlreadyExists { provider, path: to.to_string() }
                 }
                 other => other,
-            })?;
+            },
+        )?;
         let text = |h: &http::HeaderMap, name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let mut status = text(&answer.headers, "x-ms-copy-status");
         let mut etag = text(&answer.headers, "etag");
         let started = tokio::time::Instant::now();
         while status.as_deref() == Some("pending") && started.elapsed() < COPY_WAIT {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let props = self.send(Method::HEAD, url.clone(), Vec::new(), Bytes::new(), to.as_str()).await?;
+            let props = self.inner.send(Method::HEAD, url.clone(), Vec::new(), Bytes::new(), to.as_str()).await?;
             status = text(&props.headers, "x-ms-copy-status");
             etag = text(&props.headers, "etag");
         }

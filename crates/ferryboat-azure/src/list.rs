@@ -4,8 +4,9 @@ use ferryboat_core::{Error, ListOptions, ListResult, ObjectMeta, ObjectPath, Res
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::ObjectStore as _;
 
+use crate::client::{ferry_meta, os_path};
 use crate::error::PROVIDER;
-use crate::store::{ferry_meta, os_path, AzureStore};
+use crate::store::AzureStore;
 
 impl AzureStore {
     /// The recursive listing, in key order (checked), resuming after `opts.offset`.
@@ -31,7 +32,7 @@ impl AzureStore {
         // Azure lists in key order; the check makes a broken promise an error, not silent
         // corruption of a mirror's merge.
         items
-            .map(move |m| m.map_err(|e| store.err(e, &listed)).and_then(ferry_meta))
+            .map(move |m| m.map_err(|e| store.inner.err(e, &listed)).and_then(ferry_meta))
             .try_filter(move |m| futures::future::ready(offset.as_ref().is_none_or(|o| &m.path > o)))
             .map(move |m| {
                 let m = m?;
@@ -48,7 +49,7 @@ impl AzureStore {
     pub(crate) async fn list_level(&self, prefix: Option<&ObjectPath>) -> Result<ListResult> {
         let p = prefix.map(os_path).transpose()?;
         let listed = prefix.map(|p| p.to_string()).unwrap_or_default();
-        let r = self.inner.engine.list_with_delimiter(p.as_ref()).await.map_err(|e| self.err(e, &listed))?;
+        let r = self.inner.engine.list_with_delimiter(p.as_ref()).await.map_err(|e| self.inner.err(e, &listed))?;
         let mut objects = r.objects.into_iter().map(ferry_meta).collect::<Result<Vec<_>>>()?;
         let mut common_prefixes =
             r.common_prefixes.iter().map(|p| ObjectPath::parse(p.as_ref())).collect::<Result<Vec<_>>>()?;

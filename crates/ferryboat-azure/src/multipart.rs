@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -14,15 +15,14 @@ use http::Method;
 use object_store::multipart::MultipartStore as _;
 use object_store::path::Path;
 
-use crate::client::content_type_xml;
+use crate::client::{content_type_xml, os_path, quoted, update_missing_is_precondition, Inner};
 use crate::error::PROVIDER;
 use crate::metadata;
-use crate::store::{os_path, quoted, update_missing_is_precondition, AzureStore};
 
 /// An upload of block blob `path`. Blocks are staged against the blob name; nothing is
 /// visible until [`MultipartUpload::complete`] commits the list.
 pub(crate) struct BlockUpload {
-    store: AzureStore,
+    store: Arc<Inner>,
     path: ObjectPath,
     os_path: Path,
     id: String,
@@ -36,7 +36,7 @@ impl fmt::Debug for BlockUpload {
 }
 
 impl BlockUpload {
-    pub(crate) fn new(store: AzureStore, path: ObjectPath, opts: PutOptions) -> Result<Self> {
+    pub(crate) fn new(store: Arc<Inner>, path: ObjectPath, opts: PutOptions) -> Result<Self> {
         // Azure has no upload object; the id only tells uploads apart in journals and logs.
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
@@ -130,7 +130,6 @@ impl MultipartUpload for BlockUpload {
         let size = data.len() as u64;
         let part = self
             .store
-            .inner
             .engine
             .put_part(&self.os_path, &self.id, number as usize - 1, data.into())
             .await

@@ -13,13 +13,17 @@ use ferryboat_core::{
     PutResult, Result, StoreInfo,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use http::Method;
 use object_store::azure::{split_sas, MicrosoftAzure, MicrosoftAzureBuilder};
-use object_store::client::{ClientOptions, HttpClient, HttpConnector};
+use object_store::client::{ClientOptions, HttpConnector};
 use object_store::path::Path;
 use object_store::signer::Signer;
-use object_store::{Attribute, Attributes, BackoffConfig, ObjectStore as _, ObjectStoreExt as _, RetryConfig};
+use object_store::{Attribute, BackoffConfig, ObjectStore as _, ObjectStoreExt as _, RetryConfig};
 use url::Url;
 
+use crate::client::{
+    attributes, check_put_options, ferry_meta, os_path, quoted, update_missing_is_precondition, Inner,
+};
 use crate::config::{AzureConfig, AzureCredentials};
 use crate::error::{self, PROVIDER};
 use crate::limits::LimitedConnector;
@@ -51,16 +55,6 @@ const BATCH: usize = 256;
 #[derive(Clone)]
 pub struct AzureStore {
     pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) engine: MicrosoftAzure,
-    pub(crate) config: AzureConfig,
-    pub(crate) http: HttpClient,
-    /// The container's URL; blob URLs add the key's segments.
-    pub(crate) container_url: Url,
-    info: StoreInfo,
-    caps: Capabilities,
 }
 
 impl fmt::Debug for AzureStore {
@@ -119,6 +113,29 @@ impl AzureStore {
         Ok(AzureStore { inner: Arc::new(Inner { engine, config, http, container_url, info, caps }) })
     }
 
+    /// Creates the container. `AlreadyExists` if it is there already.
+    ///
+    /// Needs an account key, a bearer token or Entra ID with the right role, or a SAS allowing
+    /// container creation.
+    pub async fn create_container(&self) -> Result<()> {
+        let mut url = self.inner.container_url.clone();
+        url.query_pairs_mut().append_pair("restype", "container");
+        let container = self.inner.config.container.clone();
+        match self.inner.send(Method::PUT, url, Vec::new(), Bytes::new(), &container).await {
+            Ok(_) => Ok(()),
+            Err(Error::AlreadyExists { provider, .. }) => Err(Error::AlreadyExists { provider, path: container }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes the container and everything in it.
+    pub async fn delete_container(&self) -> Result<()> {
+        let mut url = self.inner.container_url.clone();
+        url.query_pairs_mut().append_pair("restype", "container");
+        let container = self.inner.config.container.clone();
+        self.inner.send(Method::DELETE, url, Vec::new(), Bytes::new(), &container).await.map(|_| ())
+    }
+
     /// The settings this store was opened with (credentials redacted in `Debug`).
     pub fn config(&self) -> &AzureConfig {
         &self.inner.config
@@ -143,23 +160,15 @@ impl AzureStore {
             let query =
                 crate::presign::service_sas(&config.account, key, &config.container, path, &method, expires_in)?;
             let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            return self.blob_url(path, &pairs);
+            return self.inner.blob_url(path, &pairs);
         }
         // Entra ID: a user delegation SAS, which needs a key from the service.
         let p = os_path(path)?;
-        self.inner.engine.signed_url(method, &p, expires_in).await.map_err(|e| self.err(e, path.as_str()))
-    }
-
-    pub(crate) fn container(&self) -> &str {
-        &self.inner.config.container
+        self.inner.engine.signed_url(method, &p, expires_in).await.map_err(|e| self.inner.err(e, path.as_str()))
     }
 
     fn credentials_kind(&self) -> &'static str {
         self.inner.config.credentials.kind()
-    }
-
-    pub(crate) fn err(&self, e: object_store::Error, path: &str) -> Error {
-        error::map(e, &self.inner.config.container, path)
     }
 }
 
@@ -232,92 +241,6 @@ const ENTRA_VARS: &[(&str, &str)] = &[
     ("AZURE_MSI_RESOURCE_ID", "azure_msi_resource_id"),
 ];
 
-pub(crate) fn os_path(p: &ObjectPath) -> Result<Path> {
-    // object_store's `Path::parse` drops a leading and a trailing `/` without a word, which
-    // would address another object: a key it would change is refused like one it rejects.
-    let refuse = |reason: String| Error::InvalidPath { path: p.to_string(), reason };
-    let path = Path::parse(p.as_str()).map_err(|e| refuse(format!("the object_store client cannot carry it: {e}")))?;
-    if path.as_ref() != p.as_str() {
-        return Err(refuse("the object_store client cannot carry a leading or trailing `/`".into()));
-    }
-    Ok(path)
-}
-
-pub(crate) fn ferry_meta(m: object_store::ObjectMeta) -> Result<ObjectMeta> {
-    let mut out = ObjectMeta::new(ObjectPath::parse(m.location.as_ref())?, m.size, m.last_modified.into());
-    out.etag = m.e_tag.map(|e| e.trim_matches('"').to_owned());
-    out.version = m.version;
-    Ok(out)
-}
-
-/// Azure wants the etag as it sent it, quotes included.
-pub(crate) fn quoted(etag: &str) -> String {
-    if etag.starts_with('"') || etag == "*" {
-        etag.to_owned()
-    } else {
-        format!("\"{etag}\"")
-    }
-}
-
-pub(crate) fn attributes(opts: &PutOptions) -> Attributes {
-    let mut out = Attributes::new();
-    if let Some(ct) = &opts.content_type {
-        out.insert(Attribute::ContentType, ct.clone().into());
-    }
-    if let Some(tier) = &opts.storage_class {
-        out.insert(Attribute::StorageClass, tier.clone().into());
-    }
-    let a = &opts.attributes;
-    let standard = [
-        (Attribute::ContentDisposition, &a.content_disposition),
-        (Attribute::ContentEncoding, &a.content_encoding),
-        (Attribute::ContentLanguage, &a.content_language),
-        (Attribute::CacheControl, &a.cache_control),
-    ];
-    for (attribute, value) in standard {
-        if let Some(v) = value {
-            out.insert(attribute, v.clone().into());
-        }
-    }
-    for (k, v) in &opts.metadata {
-        out.insert(Attribute::Metadata(metadata::encode(k).into()), v.clone().into());
-    }
-    out
-}
-
-/// Header values Azure stores must be printable ASCII; say so before sending anything.
-pub(crate) fn check_put_options(opts: &PutOptions) -> Result<()> {
-    let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
-    // Names are encoded (see `metadata`); values travel as header values.
-    for (k, v) in &opts.metadata {
-        if k.is_empty() || !printable(v) {
-            return Err(Error::invalid_config(format!(
-                "Azure metadata {k:?}: names must not be empty and values must be printable ASCII"
-            )));
-        }
-    }
-    let a = &opts.attributes;
-    let headers = [
-        ("content type", &opts.content_type),
-        ("access tier", &opts.storage_class),
-        ("content disposition", &a.content_disposition),
-        ("content encoding", &a.content_encoding),
-        ("content language", &a.content_language),
-        ("cache control", &a.cache_control),
-    ];
-    for (what, value) in headers {
-        if value.as_deref().is_some_and(|v| !printable(v)) {
-            return Err(Error::invalid_config(format!("Azure {what} must be printable ASCII")));
-        }
-    }
-    if let PutMode::Update(v) = &opts.mode {
-        if v.etag.is_none() {
-            return Err(Error::not_supported(PROVIDER, "conditional update by version id (give the etag)"));
-        }
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl ObjectStore for AzureStore {
     fn info(&self) -> &StoreInfo {
@@ -342,13 +265,13 @@ impl ObjectStore for AzureStore {
         let r = self.inner.engine.put_opts(&os_path(path)?, data.into(), os_opts).await;
         match r {
             Ok(r) => Ok(PutResult { etag: r.e_tag.map(|e| e.trim_matches('"').to_owned()), version: r.version }),
-            Err(e) => Err(update_missing_is_precondition(self.err(e, path.as_str()), path, &opts.mode)),
+            Err(e) => Err(update_missing_is_precondition(self.inner.err(e, path.as_str()), path, &opts.mode)),
         }
     }
 
     async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
         check_put_options(&opts)?;
-        Ok(Box::new(BlockUpload::new(self.clone(), path.clone(), opts)?))
+        Ok(Box::new(BlockUpload::new(self.inner.clone(), path.clone(), opts)?))
     }
 
     async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
@@ -361,7 +284,7 @@ impl ObjectStore for AzureStore {
     /// One Delete Blob request (`object_store` would send a one-key batch and could not tell
     /// a missing container from a missing blob).
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
-        self.delete_blob(path).await
+        self.inner.delete_blob(path).await
     }
 
     /// Blob batch requests of up to 256 keys, one at a time (servers work through a batch's
@@ -400,7 +323,7 @@ impl ObjectStore for AzureStore {
             CopyMode::Overwrite => self.inner.engine.copy(&f, &t).await,
             CopyMode::Create => self.inner.engine.copy_if_not_exists(&f, &t).await,
         };
-        r.map_err(|e| match self.err(e, from.as_str()) {
+        r.map_err(|e| match self.inner.err(e, from.as_str()) {
             // The source is the only thing a copy can miss; the conflict is the destination's.
             Error::AlreadyExists { provider, .. } => Error::AlreadyExists { provider, path: to.to_string() },
             other => other,
@@ -480,8 +403,8 @@ impl AzureStore {
         let container = self.inner.config.container.clone();
         let r = match self.inner.engine.get_opts(&os_path(path)?, os_opts).await {
             Ok(r) => r,
-            Err(e) if opts.head => return Err(self.explain_head_failure(self.err(e, &key)).await),
-            Err(e) => return Err(self.err(e, &key)),
+            Err(e) if opts.head => return Err(self.explain_head_failure(self.inner.err(e, &key)).await),
+            Err(e) => return Err(self.inner.err(e, &key)),
         };
         let mut meta = ferry_meta(r.meta.clone())?;
         for (k, v) in &r.attributes {
@@ -512,11 +435,11 @@ impl AzureStore {
     /// container's, a 403 a bad signature or a missing permission. One request for the
     /// container's properties (whose answer has a body) tells them apart.
     async fn explain_head_failure(&self, e: Error) -> Error {
-        let blob_missing = matches!(&e, Error::NotFound { path, .. } if path != self.container());
+        let blob_missing = matches!(&e, Error::NotFound { path, .. } if path != self.inner.container());
         if !blob_missing && !matches!(e, Error::PermissionDenied { .. }) {
             return e;
         }
-        match self.container_properties().await {
+        match self.inner.container_properties().await {
             Err(probe @ (Error::NotFound { .. } | Error::Unauthenticated { .. })) => probe,
             _ => e,
         }
@@ -544,15 +467,17 @@ impl AzureStore {
                         Ok(_) => Ok(p),
                         // A batch answers per key with a status line whose reason says which
                         // resource is missing.
-                        Err(e) if batch_missing_container(&e) => Err(Error::not_found(PROVIDER, self.container())),
+                        Err(e) if batch_missing_container(&e) => {
+                            Err(Error::not_found(PROVIDER, self.inner.container()))
+                        }
                         Err(object_store::Error::NotFound { .. }) => Ok(p),
-                        Err(e) => Err(self.err(e, p.as_str())),
+                        Err(e) => Err(self.inner.err(e, p.as_str())),
                     });
                 }
             } else {
                 // The batch failed as a whole (its first error ends the stream): say so per key,
                 // keeping whether a retry may help.
-                let e = results.into_iter().find_map(|r| r.err()).map(|e| self.err(e, ""));
+                let e = results.into_iter().find_map(|r| r.err()).map(|e| self.inner.err(e, ""));
                 let retryable = e.as_ref().is_some_and(Error::is_retryable);
                 let message = e.map(|e| e.to_string()).unwrap_or_else(|| "batch delete failed".into());
                 for (p, _) in keys {
@@ -613,15 +538,4 @@ fn batch_missing_container(e: &object_store::Error) -> bool {
         next = err.source();
     }
     false
-}
-
-/// A compare-and-swap that finds nothing has failed its condition (see docs/decisions.md).
-pub(crate) fn update_missing_is_precondition(e: Error, key: &ObjectPath, mode: &PutMode) -> Error {
-    match (e, mode) {
-        // A missing container stays `NotFound`: it names the container, not the key.
-        (Error::NotFound { provider, path, .. }, PutMode::Update(_)) if path == key.as_str() => {
-            Error::Precondition { provider, path, message: "the object does not exist".into() }
-        }
-        (e, _) => e,
-    }
 }

@@ -16,10 +16,12 @@ use opendal::raw::Timestamp;
 use opendal::{ErrorKind as OdKind, Operator};
 use tokio::sync::Mutex;
 
+use ctx::{put_result, write_err, Ctx};
 use upload::{Upload, UploadState};
 
 use ferryboat_core::walk::{self, Entry, LevelLister};
 
+mod ctx;
 mod upload;
 
 /// An OpenDAL [`Operator`] seen through ferry's trait, so that every service OpenDAL speaks
@@ -63,13 +65,6 @@ pub struct FromOperator {
     caps: Capabilities,
     od: opendal::Capability,
     sorted_listing: bool,
-}
-
-/// What the streams need: they outlive `&self`, so they hold their own clones.
-#[derive(Clone)]
-struct Ctx {
-    op: Operator,
-    provider: String,
 }
 
 // The operator's own Debug prints its service's configuration, which may hold credentials.
@@ -359,34 +354,7 @@ fn ferry_meta(path: ObjectPath, m: &opendal::Metadata) -> ObjectMeta {
     out
 }
 
-/// An OpenDAL error as a ferry error, keeping the variant a caller matches on.
-///
-/// `ConditionNotMatch` means different things per operation: callers that know which
-/// condition they sent remap it (create → `AlreadyExists`, if-none-match → `NotModified`).
-fn from_opendal(provider: &str, path: &str, e: opendal::Error) -> Error {
-    let (provider, path) = (provider.to_string(), path.to_string());
-    match e.kind() {
-        OdKind::NotFound => Error::NotFound { provider, path, source: Some(Box::new(e)) },
-        OdKind::AlreadyExists => Error::AlreadyExists { provider, path },
-        OdKind::ConditionNotMatch => Error::Precondition { provider, path, message: e.to_string() },
-        OdKind::RangeNotSatisfied => Error::InvalidRange { provider, path, message: e.to_string() },
-        OdKind::PermissionDenied => Error::PermissionDenied { provider, path, message: e.to_string() },
-        OdKind::Unsupported => Error::NotSupported { provider, operation: e.to_string() },
-        OdKind::ConfigInvalid => Error::InvalidConfig { message: e.to_string() },
-        OdKind::IsADirectory | OdKind::NotADirectory => {
-            Error::InvalidPath { path, reason: format!("the key collides with a directory in the service: {e}") }
-        }
-        OdKind::RateLimited => Error::transient(provider, path, e.to_string(), Some(Box::new(e))),
-        _ if e.is_temporary() => Error::transient(provider, path, e.to_string(), Some(Box::new(e))),
-        _ => Error::generic(provider, path, e.to_string(), Some(Box::new(e))),
-    }
-}
-
 impl Ctx {
-    fn err(&self, path: &str, e: opendal::Error) -> Error {
-        from_opendal(&self.provider, path, e)
-    }
-
     /// Metadata of a listed object, asking the service only when the listing left out the
     /// size or the modification time.
     async fn complete(&self, path: ObjectPath, listed: opendal::Metadata) -> Result<ObjectMeta> {
@@ -699,29 +667,6 @@ impl ObjectStore for FromOperator {
         let signed = signed.map_err(|e| self.ctx.err(key, e))?;
         url::Url::parse(&signed.uri().to_string())
             .map_err(|e| Error::generic(&self.ctx.provider, key, format!("the signed URL does not parse: {e}"), None))
-    }
-}
-
-fn put_result(m: &opendal::Metadata) -> PutResult {
-    PutResult {
-        etag: m.etag().map(|e| e.trim_start_matches("W/").trim_matches('"').to_string()),
-        version: m.version().map(str::to_string),
-    }
-}
-
-/// A failed write, with `ConditionNotMatch` read in the light of the mode that was asked.
-fn write_err(ctx: &Ctx, key: &str, mode: &PutMode, e: opendal::Error) -> Error {
-    match (mode, e.kind()) {
-        (PutMode::Create, OdKind::ConditionNotMatch | OdKind::AlreadyExists) => {
-            Error::AlreadyExists { provider: ctx.provider.clone(), path: key.to_string() }
-        }
-        // Update on a missing object is a failed precondition, as on every ferry store.
-        (PutMode::Update(_), OdKind::NotFound) => Error::Precondition {
-            provider: ctx.provider.clone(),
-            path: key.to_string(),
-            message: "the object to update does not exist".into(),
-        },
-        _ => ctx.err(key, e),
     }
 }
 

@@ -2,17 +2,16 @@
 
 use std::sync::Arc;
 
-use ferryboat_core::{
-    CopyMode, CopyOptions, Error as FerryError, ErrorKind as FerryKind, ListOptions, ObjectMeta, ObjectPath,
-    ObjectStore, PresignMethod,
-};
+use ferryboat_core::{CopyMode, CopyOptions, ListOptions, ObjectStore, PresignMethod};
 use futures::StreamExt;
 use opendal::raw::oio;
 use opendal::raw::*;
-use opendal::{Builder, Capability, Error, ErrorKind, Metadata, OperationContext, Result};
+use opendal::{Builder, Capability, Error, ErrorKind, OperationContext, Result};
 
+mod convert;
 mod io;
 
+use convert::{dir_meta, file_meta, key, od_err, prefix};
 use io::{FerryCopier, FerryDeleter, FerryLister, FerryReader, FerryWriter};
 
 /// The scheme the service reports in [`opendal::OperatorInfo::scheme`].
@@ -129,69 +128,6 @@ fn capability(c: &ferryboat_core::Capabilities) -> Capability {
         shared: true,
         ..Default::default()
     }
-}
-
-/// ferry's error in OpenDAL's kinds; retryable ones are marked temporary so that OpenDAL's
-/// retry layer retries them.
-pub(crate) fn od_err(e: FerryError) -> Error {
-    let kind = match e.kind() {
-        FerryKind::NotFound => ErrorKind::NotFound,
-        FerryKind::AlreadyExists => ErrorKind::AlreadyExists,
-        FerryKind::Precondition | FerryKind::NotModified => ErrorKind::ConditionNotMatch,
-        FerryKind::InvalidRange => ErrorKind::RangeNotSatisfied,
-        FerryKind::PermissionDenied | FerryKind::Unauthenticated | FerryKind::PolicyViolation => {
-            ErrorKind::PermissionDenied
-        }
-        FerryKind::NotSupported => ErrorKind::Unsupported,
-        FerryKind::InvalidConfig | FerryKind::InvalidPath => ErrorKind::ConfigInvalid,
-        _ => ErrorKind::Unexpected,
-    };
-    let retryable = e.is_retryable();
-    let err = Error::new(kind, e.to_string()).set_source(e);
-    if retryable {
-        err.set_temporary()
-    } else {
-        err
-    }
-}
-
-/// The ferry key of an OpenDAL file path.
-pub(crate) fn key(path: &str) -> Result<ObjectPath> {
-    ObjectPath::parse(path.trim_start_matches('/')).map_err(od_err)
-}
-
-/// The ferry prefix of an OpenDAL directory path (`/` or empty is the root).
-pub(crate) fn prefix(path: &str) -> Result<Option<ObjectPath>> {
-    let p = path.trim_start_matches('/').trim_end_matches('/');
-    if p.is_empty() {
-        Ok(None)
-    } else {
-        ObjectPath::parse(p).map(Some).map_err(od_err)
-    }
-}
-
-pub(crate) fn file_meta(m: &ObjectMeta) -> Metadata {
-    let mut b = opendal::MetadataBuilder::file(m.size);
-    if let Ok(ts) = Timestamp::try_from(m.last_modified) {
-        b.last_modified(ts);
-    }
-    if let Some(etag) = &m.etag {
-        b.etag(etag.clone());
-    }
-    if let Some(v) = &m.version {
-        b.version(v.clone());
-    }
-    if let Some(ct) = &m.content_type {
-        b.content_type(ct.clone());
-    }
-    if !m.metadata.is_empty() {
-        b.user_metadata(m.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-    b.build()
-}
-
-pub(crate) fn dir_meta() -> Metadata {
-    opendal::MetadataBuilder::dir().build()
 }
 
 impl Service for FerryService {

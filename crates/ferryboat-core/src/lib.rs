@@ -13,6 +13,7 @@ mod batch;
 pub mod capabilities;
 pub mod conditions;
 pub mod error;
+mod ext;
 pub mod info;
 pub mod layers;
 pub mod listing_guard;

@@ -1,7 +1,7 @@
-//! The `ObjectStore` trait, its multipart companion, and the `ObjectStoreExt` conveniences.
+//! The `ObjectStore` trait and its multipart companion (`ObjectStoreExt`, re-exported here,
+//! lives in `ext.rs`).
 
 use std::fmt;
-use std::ops::Range;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,13 +11,13 @@ use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use crate::attributes::ObjectLocation;
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
+pub use crate::ext::ObjectStoreExt;
 use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::types::{
-    CopyMode, CopyOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo,
-    PendingUpload, PresignMethod, PutMode, PutOptions, PutResult,
+    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload, PresignMethod,
+    PutOptions, PutResult,
 };
-use crate::upload::{upload_stream, UploadConfig};
 
 /// One bucket (or container, or directory) of objects, whatever the provider.
 ///
@@ -201,84 +201,6 @@ pub trait MultipartUpload: Send + Sync + fmt::Debug {
     /// Discards the upload and its parts.
     async fn abort(self: Box<Self>) -> Result<()>;
 }
-
-/// Conveniences every [`ObjectStore`] has.
-#[async_trait]
-pub trait ObjectStoreExt: ObjectStore {
-    /// Writes `data` unconditionally.
-    async fn put(&self, path: &ObjectPath, data: Bytes) -> Result<PutResult> {
-        self.put_opts(path, data, PutOptions::default()).await
-    }
-
-    /// Writes `data` only if nothing is at `path` yet.
-    async fn put_if_not_exists(&self, path: &ObjectPath, data: Bytes) -> Result<PutResult> {
-        self.put_opts(path, data, PutMode::Create.into()).await
-    }
-
-    /// Writes a stream of any length with bounded memory: one request if it is small,
-    /// a multipart upload with concurrent parts otherwise (see [`UploadConfig`]).
-    async fn put_stream(
-        &self,
-        path: &ObjectPath,
-        data: BoxStream<'static, Result<Bytes>>,
-        opts: PutOptions,
-        config: UploadConfig,
-    ) -> Result<PutResult> {
-        upload_stream(self, path, data, opts, &config).await
-    }
-
-    /// Starts a multipart upload with default options.
-    async fn put_multipart(&self, path: &ObjectPath) -> Result<Box<dyn MultipartUpload>> {
-        self.put_multipart_opts(path, PutOptions::default()).await
-    }
-
-    /// Reads a whole object as a stream.
-    async fn get(&self, path: &ObjectPath) -> Result<GetResult> {
-        self.get_opts(path, GetOptions::default()).await
-    }
-
-    /// Reads `range` of an object into memory.
-    async fn get_range(&self, path: &ObjectPath, range: Range<u64>) -> Result<Bytes> {
-        let opts = GetOptions { range: Some(GetRange::Bounded(range)), ..Default::default() };
-        self.get_opts(path, opts).await?.bytes().await
-    }
-
-    /// Whether an object exists.
-    async fn exists(&self, path: &ObjectPath) -> Result<bool> {
-        match self.head(path).await {
-            Ok(_) => Ok(true),
-            Err(Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Every object under `prefix`, ascending.
-    fn list(&self, prefix: Option<&ObjectPath>) -> BoxStream<'static, Result<ObjectMeta>> {
-        self.list_opts(ListOptions { prefix: prefix.cloned(), offset: None })
-    }
-
-    /// Every object under `prefix` whose key is strictly greater than `offset`, ascending.
-    fn list_from(&self, prefix: Option<&ObjectPath>, offset: &ObjectPath) -> BoxStream<'static, Result<ObjectMeta>> {
-        self.list_opts(ListOptions { prefix: prefix.cloned(), offset: Some(offset.clone()) })
-    }
-
-    /// Server-side copy, replacing the destination.
-    async fn copy(&self, from: &ObjectPath, to: &ObjectPath) -> Result<()> {
-        self.copy_opts(from, to, CopyOptions { mode: CopyMode::Overwrite }).await
-    }
-
-    /// Server-side copy that fails with `AlreadyExists` if the destination exists.
-    async fn copy_if_not_exists(&self, from: &ObjectPath, to: &ObjectPath) -> Result<()> {
-        self.copy_opts(from, to, CopyOptions { mode: CopyMode::Create }).await
-    }
-
-    /// Renames, replacing the destination.
-    async fn rename(&self, from: &ObjectPath, to: &ObjectPath) -> Result<()> {
-        self.rename_opts(from, to, CopyOptions::default()).await
-    }
-}
-
-impl<T: ObjectStore + ?Sized> ObjectStoreExt for T {}
 
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]

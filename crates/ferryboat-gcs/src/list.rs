@@ -1,23 +1,23 @@
 //! Listings: `objects.list` page by page, as a sorted stream or one delimited level.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use ferryboat_core::listing_guard::ListingGuard;
 use ferryboat_core::{ListOptions, ListResult, ObjectMeta, ObjectPath, Result};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::Method;
 
+use crate::client::{Client, RESERVED_PREFIX};
 use crate::error::OnPrecondition;
 use crate::model::{parse_json, ObjectList, ObjectResource};
-use crate::multipart::RESERVED_PREFIX;
-use crate::store::GcsStore;
 
 /// Keys per page (the API's maximum).
 const PAGE: u32 = 1000;
 
 /// One page of `objects.list`.
 pub(crate) async fn list_page(
-    store: &GcsStore,
+    store: &Client,
     prefix: Option<&str>,
     delimiter: bool,
     start_offset: Option<&str>,
@@ -36,7 +36,7 @@ pub(crate) async fn list_page(
     if let Some(t) = page_token {
         query.push(("pageToken", t.to_string()));
     }
-    let client = &store.client;
+    let client = store;
     let rb = client.request(Method::GET, &client.objects_url(), &query).await?;
     let what = prefix.unwrap_or(&client.bucket);
     let body = match client.send_ok(rb, what, OnPrecondition::Precondition).await {
@@ -92,7 +92,7 @@ pub fn parse_list_page(body: &[u8]) -> Result<ParsedPage> {
 
 /// Every object resource whose name starts with `prefix` (raw, reserved keys included), in
 /// name order, page by page.
-pub(crate) fn raw_objects(store: GcsStore, prefix: String) -> BoxStream<'static, Result<ObjectResource>> {
+pub(crate) fn raw_objects(store: Arc<Client>, prefix: String) -> BoxStream<'static, Result<ObjectResource>> {
     let guard = ListingGuard::new(crate::PROVIDER, prefix.clone());
     stream::try_unfold((Some(None::<String>), guard), move |(token, mut guard)| {
         let store = store.clone();
@@ -109,11 +109,11 @@ pub(crate) fn raw_objects(store: GcsStore, prefix: String) -> BoxStream<'static,
 }
 
 /// The recursive listing behind `list_opts`: sorted, one page in memory at a time.
-pub(crate) fn list_objects(store: GcsStore, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+pub(crate) fn list_objects(store: Arc<Client>, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
     let prefix = opts.prefix.map(|p| format!("{p}/"));
     let offset = opts.offset.map(ObjectPath::into_string);
     let start = offset.clone();
-    let guard = ListingGuard::new(crate::PROVIDER, prefix.clone().unwrap_or_else(|| store.bucket().to_string()));
+    let guard = ListingGuard::new(crate::PROVIDER, prefix.clone().unwrap_or_else(|| store.bucket.to_string()));
     let pages = stream::try_unfold((Some(None::<String>), guard), move |(token, mut guard)| {
         let store = store.clone();
         let prefix = prefix.clone();
@@ -137,12 +137,12 @@ pub(crate) fn list_objects(store: GcsStore, opts: ListOptions) -> BoxStream<'sta
 }
 
 /// One level below `prefix`, with `/` as the delimiter.
-pub(crate) async fn list_level(store: &GcsStore, prefix: Option<&ObjectPath>) -> Result<ListResult> {
+pub(crate) async fn list_level(store: &Client, prefix: Option<&ObjectPath>) -> Result<ListResult> {
     let prefix = prefix.map(|p| format!("{p}/"));
     let mut token: Option<String> = None;
     let mut dirs = BTreeSet::new();
     let mut out = ListResult::default();
-    let mut guard = ListingGuard::new(crate::PROVIDER, prefix.clone().unwrap_or_else(|| store.bucket().to_string()));
+    let mut guard = ListingGuard::new(crate::PROVIDER, prefix.clone().unwrap_or_else(|| store.bucket.to_string()));
     loop {
         let page = list_page(store, prefix.as_deref(), true, None, token.as_deref()).await?;
         let entries = page.items.len() + page.prefixes.len();

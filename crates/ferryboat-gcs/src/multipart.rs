@@ -8,10 +8,9 @@
 //! `.ferry-uploads/{id}/upload` names the destination, so unfinished uploads can be listed and
 //! aborted after a crash.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -20,14 +19,12 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use reqwest::{header, Method};
 use serde_json::json;
 
+use crate::client::{random_hex, Client, WriteCondition, RESERVED_PREFIX};
 use crate::error::OnPrecondition;
 use crate::list::raw_objects;
 use crate::model::{parse_json, ObjectResource};
-use crate::store::{GcsStore, WriteCondition};
 use crate::PROVIDER;
 
-/// Where parts live, at the bucket root.
-pub(crate) const RESERVED_PREFIX: &str = ".ferry-uploads/";
 /// Parts per upload. GCS no longer documents a component limit for composite objects; this
 /// is ferry's usual bound, and what the part names are padded for.
 pub(crate) const MAX_PARTS: u32 = 10_000;
@@ -47,21 +44,6 @@ pub(crate) fn reject_reserved(path: &ObjectPath) -> Result<()> {
     Ok(())
 }
 
-/// Unpredictable hex: upload ids and multipart boundaries must not collide across processes.
-pub(crate) fn random_hex(salt: u64) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let mut out = String::with_capacity(32);
-    for round in 0..2u64 {
-        let mut h = RandomState::new().build_hasher();
-        h.write_u128(nanos);
-        h.write_u64(salt);
-        h.write_u64(round);
-        h.write_u32(std::process::id());
-        out.push_str(&format!("{:016x}", h.finish()));
-    }
-    out
-}
-
 fn upload_dir(id: &str) -> String {
     format!("{RESERVED_PREFIX}{id}/")
 }
@@ -73,14 +55,14 @@ fn marker_name(id: &str) -> String {
 /// A multipart upload in progress.
 #[derive(Debug)]
 pub(crate) struct GcsUpload {
-    store: GcsStore,
+    store: Arc<Client>,
     id: String,
     path: ObjectPath,
     opts: PutOptions,
 }
 
 impl GcsUpload {
-    pub(crate) async fn start(store: GcsStore, path: ObjectPath, opts: PutOptions) -> Result<Self> {
+    pub(crate) async fn start(store: Arc<Client>, path: ObjectPath, opts: PutOptions) -> Result<Self> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let id = random_hex(COUNTER.fetch_add(1, Ordering::Relaxed));
         let mut marker = PutOptions::default();
@@ -106,7 +88,7 @@ impl GcsUpload {
         if let Some(g) = cond.if_generation_match {
             query.push(("ifGenerationMatch", g.to_string()));
         }
-        let client = &self.store.client;
+        let client = &self.store;
         let rb = client
             .request(Method::POST, &client.object_url(dest, "/compose"), &query)
             .await?
@@ -202,7 +184,7 @@ impl MultipartUpload for GcsUpload {
 }
 
 /// Deletes an upload's parts, intermediates and, last, its marker.
-pub(crate) async fn abort_id(store: &GcsStore, id: &str) -> Result<()> {
+pub(crate) async fn abort_id(store: &Arc<Client>, id: &str) -> Result<()> {
     if id.is_empty() || id.contains('/') {
         return Err(Error::generic(PROVIDER, id, "not an upload id of this store", None));
     }
@@ -217,7 +199,7 @@ pub(crate) async fn abort_id(store: &GcsStore, id: &str) -> Result<()> {
 }
 
 /// Unfinished uploads whose destination lies under `prefix`.
-pub(crate) async fn list_pending(store: &GcsStore, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
+pub(crate) async fn list_pending(store: &Arc<Client>, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
     let mut out = Vec::new();
     let mut objects = raw_objects(store.clone(), RESERVED_PREFIX.to_string());
     while let Some(r) = objects.try_next().await? {
@@ -243,11 +225,5 @@ mod tests {
         assert!(reject_reserved(&ObjectPath::parse(".ferry-uploads/x/p00001").unwrap()).is_err());
         assert!(reject_reserved(&ObjectPath::parse(".ferry-uploads").unwrap()).is_err());
         assert!(reject_reserved(&ObjectPath::parse("a/.ferry-uploads/x").unwrap()).is_ok());
-    }
-
-    #[test]
-    fn ids_differ() {
-        assert_ne!(random_hex(1), random_hex(1));
-        assert_eq!(random_hex(2).len(), 32);
     }
 }

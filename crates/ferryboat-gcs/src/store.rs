@@ -1,6 +1,5 @@
 //! `GcsStore`: the `ObjectStore` implementation over the JSON API.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -14,7 +13,7 @@ use ferryboat_core::{
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::{header, Method, StatusCode};
 
-use crate::client::{read_document, read_error_body, Client};
+use crate::client::{read_document, read_error_body, Client, WriteCondition};
 use crate::error::{status_error, transport_error, OnPrecondition};
 use crate::model::{parse_json, BucketResource, ObjectResource, RewriteResponse};
 use crate::{list, multipart, PROVIDER};
@@ -33,12 +32,6 @@ pub struct GcsStore {
     pub(crate) client: Arc<Client>,
     info: Arc<StoreInfo>,
     caps: Arc<Capabilities>,
-}
-
-/// The generation precondition a write carries, and what a 412 then means.
-pub(crate) struct WriteCondition {
-    pub if_generation_match: Option<u64>,
-    pub on412: OnPrecondition,
 }
 
 impl GcsStore {
@@ -79,126 +72,6 @@ impl GcsStore {
     pub fn bucket(&self) -> &str {
         &self.client.bucket
     }
-
-    /// Metadata of `name`, optionally of one generation.
-    pub(crate) async fn object_resource(&self, name: &str, generation: Option<&str>) -> Result<ObjectResource> {
-        let query: Vec<(&str, String)> = generation.map(|g| ("generation", g.to_string())).into_iter().collect();
-        let rb = self.client.request(Method::GET, &self.client.object_url(name, ""), &query).await?;
-        let body = self.client.send_ok(rb, name, OnPrecondition::Precondition).await?;
-        parse_json(&body, name)
-    }
-
-    /// Turns a put mode into a generation precondition. `Update` by etag alone reads the
-    /// current generation first: the write then succeeds only if the object is still the one
-    /// whose etag matched.
-    pub(crate) async fn write_condition(&self, path: &ObjectPath, mode: &PutMode) -> Result<WriteCondition> {
-        let precondition =
-            |message: String| Error::Precondition { provider: PROVIDER.into(), path: path.to_string(), message };
-        match mode {
-            PutMode::Overwrite => Ok(WriteCondition { if_generation_match: None, on412: OnPrecondition::Precondition }),
-            PutMode::Create => {
-                Ok(WriteCondition { if_generation_match: Some(0), on412: OnPrecondition::AlreadyExists })
-            }
-            PutMode::Update(v) => {
-                let generation = match (&v.version, &v.etag) {
-                    (Some(version), _) => version
-                        .parse::<u64>()
-                        .map_err(|_| precondition(format!("version {version:?} is not a GCS generation number")))?,
-                    (None, Some(etag)) => {
-                        let current = match self.object_resource(path.as_str(), None).await {
-                            Ok(r) => r,
-                            Err(Error::NotFound { .. }) => {
-                                return Err(precondition(format!(
-                                    "expected etag {etag}, but the object does not exist"
-                                )))
-                            }
-                            Err(e) => return Err(e),
-                        };
-                        if !ferryboat_core::conditions::etag_matches(etag, current.etag.as_deref()) {
-                            return Err(precondition(format!("expected etag {etag}, found {:?}", current.etag)));
-                        }
-                        current.generation.ok_or_else(|| precondition("the server sent no generation".into()))?
-                    }
-                    (None, None) => return Err(precondition("PutMode::Update names neither etag nor version".into())),
-                };
-                // Generation 0 would mean "does not exist", which is not what Update asks.
-                if generation == 0 {
-                    return Err(precondition("generation 0 names no object".into()));
-                }
-                Ok(WriteCondition { if_generation_match: Some(generation), on412: OnPrecondition::Precondition })
-            }
-        }
-    }
-
-    /// Checks a write condition before a `compose` or `rewrite`. GCS evaluates the condition
-    /// atomically on those calls too (ferry sends it), but fake-gcs-server 1.54 ignores it
-    /// there; checking first catches every conflict that is not a race on such servers.
-    pub(crate) async fn precheck(&self, name: &str, cond: &WriteCondition) -> Result<()> {
-        let Some(expected) = cond.if_generation_match else { return Ok(()) };
-        let current = match self.object_resource(name, None).await {
-            Ok(r) => r.generation,
-            Err(Error::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        let holds = match current {
-            None => expected == 0,
-            Some(g) => g == expected,
-        };
-        if holds {
-            return Ok(());
-        }
-        Err(match cond.on412 {
-            OnPrecondition::AlreadyExists => Error::AlreadyExists { provider: PROVIDER.into(), path: name.into() },
-            OnPrecondition::Precondition => Error::Precondition {
-                provider: PROVIDER.into(),
-                path: name.into(),
-                message: format!("expected generation {expected}, found {current:?}"),
-            },
-        })
-    }
-
-    /// One-request upload of `data` as `name` (`uploadType=multipart`, which carries the
-    /// metadata and, unlike `uploadType=media` on fake-gcs-server, honours preconditions).
-    pub(crate) async fn upload(
-        &self,
-        name: &str,
-        data: Bytes,
-        opts: &PutOptions,
-        cond: &WriteCondition,
-    ) -> Result<ObjectResource> {
-        let resource = crate::model::resource_fields(name, opts);
-        let boundary = boundary_for(&data);
-        let media_type = opts.content_type.as_deref().unwrap_or("application/octet-stream");
-        let head = format!(
-            "--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{resource}\r\n--{boundary}\r\nContent-Type: {media_type}\r\n\r\n"
-        );
-        let tail = format!("\r\n--{boundary}--\r\n");
-        let len = head.len() + data.len() + tail.len();
-        // Three chunks rather than one copy: the payload is sent as the caller's buffer.
-        let parts: Vec<std::result::Result<Bytes, std::io::Error>> = vec![Ok(head.into()), Ok(data), Ok(tail.into())];
-        let mut query = vec![("uploadType", "multipart".to_string())];
-        if let Some(g) = cond.if_generation_match {
-            query.push(("ifGenerationMatch", g.to_string()));
-        }
-        let rb = self
-            .client
-            .request(Method::POST, &self.client.upload_url(), &query)
-            .await?
-            .header(header::CONTENT_TYPE, format!("multipart/related; boundary={boundary}"))
-            .header(header::CONTENT_LENGTH, len)
-            .body(reqwest::Body::wrap_stream(stream::iter(parts)));
-        let body = self.client.send_ok(rb, name, cond.on412).await?;
-        parse_json(&body, name)
-    }
-
-    /// Deletes `name`; a missing object is not an error.
-    pub(crate) async fn delete_name(&self, name: &str) -> Result<()> {
-        let rb = self.client.request(Method::DELETE, &self.client.object_url(name, ""), &[]).await?;
-        match self.client.send_ok(rb, name, OnPrecondition::Precondition).await {
-            Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
 }
 
 /// Reads the bucket: `NotFound` naming it if it is missing, its location if we may see it.
@@ -212,19 +85,6 @@ async fn bucket_location(client: &Client) -> Result<Option<String>> {
         // Object-level roles may not read bucket metadata: the store still works.
         Err(Error::PermissionDenied { .. }) => Ok(None),
         Err(e) => Err(e),
-    }
-}
-
-/// A multipart boundary that does not occur in `data`.
-fn boundary_for(data: &[u8]) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    loop {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let boundary = format!("ferry-{}", multipart::random_hex(n));
-        let b = boundary.as_bytes();
-        if !data.windows(b.len()).any(|w| w == b) {
-            return boundary;
-        }
     }
 }
 
@@ -244,19 +104,19 @@ impl ObjectStore for GcsStore {
 
     async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
         multipart::reject_reserved(path)?;
-        let cond = self.write_condition(path, &opts.mode).await?;
-        let r = self.upload(path.as_str(), data, &opts, &cond).await?;
+        let cond = self.client.write_condition(path, &opts.mode).await?;
+        let r = self.client.upload(path.as_str(), data, &opts, &cond).await?;
         Ok(put_result(&r))
     }
 
     async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
         multipart::reject_reserved(path)?;
-        Ok(Box::new(multipart::GcsUpload::start(self.clone(), path.clone(), opts).await?))
+        Ok(Box::new(multipart::GcsUpload::start(self.client.clone(), path.clone(), opts).await?))
     }
 
     async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
         let name = path.as_str();
-        let meta = self.object_resource(name, opts.version.as_deref()).await?;
+        let meta = self.client.object_resource(name, opts.version.as_deref()).await?;
         let generation = meta.generation;
         let meta = meta.into_meta()?;
         // fake-gcs-server ignores generation conditions on reads, and GCS has no etag or date
@@ -313,15 +173,15 @@ impl ObjectStore for GcsStore {
     }
 
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
-        self.delete_name(path.as_str()).await
+        self.client.delete_name(path.as_str()).await
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
-        list::list_objects(self.clone(), opts)
+        list::list_objects(self.client.clone(), opts)
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&ObjectPath>) -> Result<ListResult> {
-        list::list_level(self, prefix).await
+        list::list_level(&self.client, prefix).await
     }
 
     async fn copy_opts(&self, from: &ObjectPath, to: &ObjectPath, opts: CopyOptions) -> Result<()> {
@@ -362,11 +222,11 @@ impl ObjectStore for GcsStore {
     }
 
     async fn list_pending_uploads(&self, prefix: Option<&ObjectPath>) -> Result<Vec<PendingUpload>> {
-        multipart::list_pending(self, prefix).await
+        multipart::list_pending(&self.client, prefix).await
     }
 
     async fn abort_pending_upload(&self, upload: &PendingUpload) -> Result<()> {
-        multipart::abort_id(self, &upload.upload_id).await
+        multipart::abort_id(&self.client, &upload.upload_id).await
     }
 
     async fn presign(
@@ -437,7 +297,7 @@ impl GcsStore {
         multipart::reject_reserved(to)?;
         let cond = create.then_some(0);
         let write = WriteCondition { if_generation_match: cond, on412: OnPrecondition::AlreadyExists };
-        self.precheck(to.as_str(), &write).await?;
+        self.client.precheck(to.as_str(), &write).await?;
         let url = format!(
             "{}/storage/v1/b/{}/o/{}/rewriteTo/b/{}/o/{}",
             self.client.endpoint,

@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use ferryboat_core::{Error, ObjectMeta, Result};
 
-use crate::engine::Ctx;
+use crate::context::Ctx;
 use crate::options::CompareMode;
 use crate::report::Rule;
 

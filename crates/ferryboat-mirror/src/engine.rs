@@ -1,7 +1,5 @@
 //! `Mirror`: the run itself — list both sides, compare, copy, then (maybe) delete.
 
-use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
@@ -10,6 +8,7 @@ use futures::stream::StreamExt;
 use tokio::sync::Semaphore;
 
 use crate::compare::Verdict;
+use crate::context::Ctx;
 use crate::filter::Selector;
 use crate::merge::{Entry, Merge};
 use crate::options::MirrorOptions;
@@ -17,52 +16,6 @@ use crate::report::{Failure, MirrorReport, Progress, Rule};
 use crate::transfer::CopyOutcome;
 
 const GIB: f64 = (1u64 << 30) as f64;
-
-/// A request counter.
-#[derive(Debug, Default)]
-pub(crate) struct Counter(AtomicU64);
-
-impl Counter {
-    pub(crate) fn inc(&self) {
-        self.add(1);
-    }
-    pub(crate) fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-    fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// Requests and bytes, counted as they happen.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) list_entries: Counter,
-    pub(crate) head: Counter,
-    pub(crate) get: Counter,
-    pub(crate) put: Counter,
-    pub(crate) copy: Counter,
-    pub(crate) delete: Counter,
-    pub(crate) egress: Counter,
-}
-
-/// What every stage of a run shares.
-#[derive(Debug)]
-pub(crate) struct Ctx {
-    pub(crate) src: Arc<dyn ObjectStore>,
-    pub(crate) dst: Arc<dyn ObjectStore>,
-    pub(crate) opts: MirrorOptions,
-    pub(crate) budget: Semaphore,
-    pub(crate) budget_kib: u32,
-    pub(crate) counters: Arc<Counters>,
-}
-
-impl Ctx {
-    pub(crate) async fn count_head(&self, head: impl Future<Output = Result<ObjectMeta>>) -> Result<ObjectMeta> {
-        self.counters.head.inc();
-        head.await
-    }
-}
 
 /// What the comparison stage decided for one key.
 #[derive(Debug)]

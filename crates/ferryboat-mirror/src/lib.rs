@@ -35,6 +35,7 @@
 
 mod carry;
 mod compare;
+mod context;
 mod engine;
 mod filter;
 mod merge;

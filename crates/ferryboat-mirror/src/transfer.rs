@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::carry::carry;
 use crate::compare::{mtime_secs, plain_md5, META_SHA256, META_SOURCE_ETAG, META_SOURCE_MTIME};
-use crate::engine::Ctx;
+use crate::context::Ctx;
 use crate::options::VerifyMode;
 use crate::report::{Failure, NotCarried};
 use crate::shard::key_hash;
@@ -334,7 +334,7 @@ fn hashing(
     path: ObjectPath,
     provider: String,
     slot: Arc<Mutex<Option<String>>>,
-    counters: Arc<crate::engine::Counters>,
+    counters: Arc<crate::context::Counters>,
 ) -> BoxStream<'static, Result<Bytes>> {
     struct State {
         body: BoxStream<'static, Result<Bytes>>,

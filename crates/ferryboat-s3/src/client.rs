@@ -1,4 +1,5 @@
-//! Building the one SDK client a store uses for everything.
+//! The core client: building the one SDK client a store uses for everything, the state the
+//! store's modules share ([`Inner`]), and the requests and conversions they all make.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,19 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use ferryboat_providers::ChecksumMode;
 use tokio::sync::OnceCell;
 
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_sdk_s3::primitives::DateTime;
+use bytes::Bytes;
+use ferryboat_core::conditions::check_get;
+use ferryboat_core::{
+    Capabilities, Error, GetOptions, GetResult, Metadata, ObjectMeta, ObjectPath, PutMode, Result, StoreInfo,
+};
+use ferryboat_providers::Quirks;
+
 use crate::config::{Credentials, S3Config};
+use crate::error::ErrorContext;
 
 /// Region signed for when neither the configuration nor the environment names one.
 const FALLBACK_REGION: &str = "us-east-1";
@@ -125,5 +138,200 @@ impl ProvideCredentials for LazyDefaultChain {
                 )),
             }
         })
+    }
+}
+
+pub(crate) struct Inner {
+    pub client: aws_sdk_s3::Client,
+    pub bucket: String,
+    pub quirks: Quirks,
+    pub caps: Capabilities,
+    pub info: StoreInfo,
+    pub errors: ErrorContext,
+    pub copy_threshold: u64,
+    /// The endpoint as [`ObjectStore::locate`] names it: the configured URL, or one per AWS
+    /// region (not the bucket's virtual host, so that two buckets compare equal).
+    pub copy_scope: String,
+    /// Whether uploads sign their body (see [`crate::config::signs_payload`]).
+    pub sign_payload: bool,
+}
+
+/// The `If-Match` to send. `*` only asks that the object exist, which a read checks anyway;
+/// some servers (moto) compare it literally and fail, so it is not sent.
+pub(crate) fn if_match(opts: &GetOptions) -> Option<String> {
+    opts.if_match.clone().filter(|m| m.trim() != "*")
+}
+
+/// An etag as the trait shows it: without quotes.
+pub(crate) fn unquote(etag: Option<&str>) -> Option<String> {
+    etag.map(|e| e.trim_matches('"').to_string())
+}
+
+/// An etag as `If-Match` wants it: quoted.
+pub(crate) fn quote(etag: &str) -> String {
+    let bare = etag.trim().trim_start_matches("W/").trim_matches('"');
+    format!("\"{bare}\"")
+}
+
+pub(crate) fn to_system_time(t: Option<&DateTime>) -> SystemTime {
+    t.and_then(|t| SystemTime::try_from(*t).ok()).unwrap_or(UNIX_EPOCH)
+}
+
+/// User metadata with names as the server returned them (S3 itself lower-cases them).
+pub(crate) fn metadata(map: Option<&HashMap<String, String>>) -> Metadata {
+    map.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
+}
+
+/// Sets content type, metadata, attributes and storage class from `PutOptions` on any SDK
+/// request builder that has them (PutObject, CreateMultipartUpload, CopyObject).
+macro_rules! put_options {
+    ($req:expr, $opts:expr) => {{
+        let opts: &ferryboat_core::PutOptions = $opts;
+        let a = &opts.attributes;
+        let req = $req
+            .set_content_type(opts.content_type.clone())
+            .set_content_disposition(a.content_disposition.clone())
+            .set_content_encoding(a.content_encoding.clone())
+            .set_content_language(a.content_language.clone())
+            .set_cache_control(a.cache_control.clone())
+            .set_storage_class(opts.storage_class.as_deref().map(aws_sdk_s3::types::StorageClass::from));
+        if opts.metadata.is_empty() {
+            req
+        } else {
+            req.set_metadata(Some(opts.metadata.clone().into_iter().collect()))
+        }
+    }};
+}
+pub(crate) use put_options;
+
+/// The attributes of a HeadObject or GetObject answer.
+macro_rules! attributes_of {
+    ($out:expr) => {
+        ferryboat_core::Attributes {
+            content_disposition: $out.content_disposition().map(str::to_string),
+            content_encoding: $out.content_encoding().map(str::to_string),
+            content_language: $out.content_language().map(str::to_string),
+            cache_control: $out.cache_control().map(str::to_string),
+        }
+    };
+}
+pub(crate) use attributes_of;
+
+impl Inner {
+    pub(crate) fn provider(&self) -> &str {
+        &self.info.provider
+    }
+
+    /// Checks a put mode against what the server honours.
+    pub(crate) fn check_mode(&self, mode: &PutMode) -> Result<()> {
+        match mode {
+            PutMode::Overwrite => Ok(()),
+            PutMode::Create if self.quirks.put_if_none_match => Ok(()),
+            PutMode::Create => Err(Error::not_supported(
+                self.provider(),
+                "PutMode::Create: this server ignores If-None-Match on writes, so create-only is not atomic",
+            )),
+            PutMode::Update(v) if !self.quirks.put_if_match => {
+                let _ = v;
+                Err(Error::not_supported(self.provider(), "PutMode::Update: this server ignores If-Match on writes"))
+            }
+            PutMode::Update(v) if v.etag.is_none() => {
+                Err(Error::not_supported(self.provider(), "PutMode::Update by version id (S3 compares etags)"))
+            }
+            PutMode::Update(_) => Ok(()),
+        }
+    }
+
+    /// The `If-Match` value of a compare-and-swap write: the quoted etag HTTP specifies, or
+    /// the bare one where the server compares it literally (`put_if_match_bare_etag`).
+    pub(crate) fn if_match_etag(&self, etag: &str) -> String {
+        let quoted = quote(etag);
+        if self.quirks.put_if_match_bare_etag {
+            quoted.trim_matches('"').to_string()
+        } else {
+            quoted
+        }
+    }
+
+    /// Turns a failed conditional write's error into the trait's answer for that mode.
+    pub(crate) fn conditional_error(&self, path: &ObjectPath, mode: &PutMode, err: Error) -> Error {
+        match (mode, &err) {
+            (PutMode::Create, Error::Precondition { .. }) => {
+                Error::AlreadyExists { provider: self.provider().into(), path: path.to_string() }
+            }
+            (PutMode::Create, Error::Generic { message, .. }) if message.contains("(HTTP 409)") => {
+                Error::AlreadyExists { provider: self.provider().into(), path: path.to_string() }
+            }
+            (PutMode::Update(_), Error::NotFound { .. }) => Error::Precondition {
+                provider: self.provider().into(),
+                path: path.to_string(),
+                message: "the object to update does not exist".into(),
+            },
+            _ => err,
+        }
+    }
+
+    pub(crate) async fn get_object(
+        &self,
+        path: &ObjectPath,
+        opts: &GetOptions,
+        range: Option<String>,
+    ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput> {
+        self.client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(path.as_str())
+            .set_range(range)
+            .set_if_match(if_match(opts))
+            .set_if_none_match(opts.if_none_match.clone())
+            .set_if_modified_since(opts.if_modified_since.map(DateTime::from))
+            .set_if_unmodified_since(opts.if_unmodified_since.map(DateTime::from))
+            .set_version_id(opts.version.clone())
+            .send()
+            .await
+            .map_err(|e| self.errors.map(path.as_str(), e))
+    }
+
+    pub(crate) async fn head_object(&self, path: &ObjectPath, opts: &GetOptions) -> Result<GetResult> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(path.as_str())
+            .set_if_match(if_match(opts))
+            .set_if_none_match(opts.if_none_match.clone())
+            .set_if_modified_since(opts.if_modified_since.map(DateTime::from))
+            .set_if_unmodified_since(opts.if_unmodified_since.map(DateTime::from))
+            .set_version_id(opts.version.clone())
+            .send()
+            .await
+            .map_err(|e| self.errors.map(path.as_str(), e))?;
+        let meta = ObjectMeta {
+            path: path.clone(),
+            size: out.content_length().unwrap_or(0).max(0) as u64,
+            last_modified: to_system_time(out.last_modified()),
+            etag: unquote(out.e_tag()),
+            version: out.version_id().map(str::to_string),
+            content_type: out.content_type().map(str::to_string),
+            metadata: metadata(out.metadata()),
+            attributes: attributes_of!(out),
+            storage_class: out.storage_class().map(|c| c.as_str().to_string()),
+        };
+        // The server was asked too, but some (moto) ignore conditions on HEAD; evaluating
+        // them on the metadata it returned gives the same answer everywhere.
+        check_get(self.provider(), &meta, opts)?;
+        Ok(GetResult::from_bytes(meta, 0..0, Bytes::new()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_are_quoted_once() {
+        assert_eq!(quote("abc"), "\"abc\"");
+        assert_eq!(quote("\"abc\""), "\"abc\"");
+        assert_eq!(unquote(Some("\"abc-2\"")).as_deref(), Some("abc-2"));
     }
 }

@@ -6,7 +6,7 @@ use ferryboat_core::{Error, ObjectPath, Result};
 use futures::stream::{self, BoxStream, StreamExt};
 use md5::{Digest, Md5};
 
-use crate::store::Inner;
+use crate::client::Inner;
 
 /// Batches in flight at once.
 const BATCHES_IN_FLIGHT: usize = 4;

@@ -15,7 +15,7 @@ use ferryboat_core::{Error, ListOptions, ListResult, ObjectMeta, ObjectPath, Res
 use ferryboat_providers::ListVersion;
 use futures::stream::{self, BoxStream, StreamExt};
 
-use crate::store::{to_system_time, unquote, Inner};
+use crate::client::{to_system_time, unquote, Inner};
 
 /// One raw listing entry.
 struct Entry {

@@ -11,7 +11,7 @@ use ferryboat_core::{
 };
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::store::{put_options, quote, to_system_time, unquote, Inner};
+use crate::client::{put_options, quote, to_system_time, unquote, Inner};
 
 /// What stays literal in an `x-amz-copy-source` value: unreserved characters and `/`.
 const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -261,7 +261,7 @@ async fn head(s: &Inner, src: Source<'_>) -> Result<ferryboat_core::ObjectMeta> 
     meta.etag = unquote(out.e_tag());
     meta.content_type = out.content_type().map(str::to_string);
     meta.metadata = out.metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
-    meta.attributes = crate::store::attributes_of!(out);
+    meta.attributes = crate::client::attributes_of!(out);
     meta.storage_class = out.storage_class().map(|c| c.as_str().to_string());
     Ok(meta)
 }

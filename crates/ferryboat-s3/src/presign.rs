@@ -6,7 +6,8 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use ferryboat_core::{Error, ObjectPath, PresignMethod, Result};
 use url::Url;
 
-use crate::store::{Inner, S3Store};
+use crate::client::Inner;
+use crate::store::S3Store;
 
 impl S3Store {
     /// What [`ObjectStore::presign`](ferryboat_core::ObjectStore::presign) answers: a SigV4

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use ferryboat_core::{Error, MultipartUpload, PartInfo, PutMode, PutResult, Result};
 use tokio::sync::Mutex;
 
-use super::{put_result, write_err, Ctx};
+use super::ctx::{put_result, write_err, Ctx};
 
 /// ferry sends numbered parts in any order; an OpenDAL writer takes bytes in call order.
 /// Parts that arrive early wait (in memory, bounded by the caller's concurrency) for their

@@ -14,7 +14,7 @@ use opendal::raw::oio;
 use opendal::raw::*;
 use opendal::{Buffer, BytesRange, Error, ErrorKind, Metadata, MetadataBuilder, Result};
 
-use super::{dir_meta, file_meta, od_err};
+use super::convert::{dir_meta, file_meta, key, od_err, prefix};
 
 /// Part size when the store sets no larger minimum: one part is all a writer holds.
 const PART_SIZE: u64 = 8 * 1024 * 1024;
@@ -209,7 +209,7 @@ impl FerryLister {
             None => "",
         };
         let filter = (dir.len() < path.len()).then(|| path.to_string());
-        let prefix = super::prefix(dir)?;
+        let prefix = prefix(dir)?;
         let entries: Entries = if recursive {
             let opts = ListOptions { prefix, offset: None };
             store.list_opts(opts).map(|r| r.map(|m| entry(&m)).map_err(od_err)).boxed()
@@ -274,7 +274,7 @@ impl oio::BatchDelete for FerryDeleter {
         if path.ends_with('/') {
             return Ok(());
         }
-        match self.store.delete(&super::key(&path)?).await {
+        match self.store.delete(&key(&path)?).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == ferryboat_core::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(od_err(e)),
@@ -290,7 +290,7 @@ impl oio::BatchDelete for FerryDeleter {
                 result.succeeded.push((path, args));
                 continue;
             }
-            match super::key(&path) {
+            match key(&path) {
                 Ok(k) => {
                     keys.push(Ok(k));
                     pending.push((path, args));

@@ -1,5 +1,5 @@
-//! Blocking filesystem primitives beneath the root: error mapping, etags, temp files and the
-//! commit step that moves a finished temp file into place under a [`PutMode`].
+//! Blocking filesystem primitives beneath the root: error mapping, etags, temp files, placing
+//! a finished temp file at a key, and running such work on a blocking thread.
 //!
 //! Every function here runs on a blocking thread and goes through the root's
 //! [`cap_std::fs::Dir`], so no path can resolve outside the root.
@@ -7,25 +7,18 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cap_std::fs::{Dir, Metadata, OpenOptions};
 
-use crate::conditions::check_put;
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::path::ObjectPath;
-use crate::types::{ObjectMeta, PutMode, PutResult};
+use crate::types::ObjectMeta;
 
-use super::meta::{self, Sidecar};
-use super::names::disk_path;
-use super::PROVIDER;
+use super::names::{disk_path, TMP_DIR};
 
-/// The store's own directory at the root; the key segment `.ferry` there is stored escaped
-/// (see [`super::names`]), so no key can reach it.
-pub(crate) const RESERVED: &str = ".ferry";
-pub(crate) const TMP_DIR: &str = ".ferry/tmp";
-pub(crate) const UPLOADS_DIR: &str = ".ferry/uploads";
+pub(crate) const PROVIDER: &str = "local";
 
 /// Number of striped locks serialising commits within one process.
 const STRIPES: usize = 64;
@@ -136,28 +129,6 @@ impl Root {
             Err(e) if conflicts(&e) => Err(conflict(key)),
             Err(e) => Err(io_error(e, key.as_str(), "creating parent directories")),
         }
-    }
-
-    /// Moves `tmp` to `key` under `mode`, then writes or removes the sidecar.
-    ///
-    /// `Create` hard-links the temp file to the key, which fails if anything is there, even
-    /// when another process races us; the other modes rename over it, which replaces (never
-    /// writes through) whatever link was there.
-    pub(crate) fn commit(
-        &self,
-        tmp: TempFile<'_>,
-        key: &ObjectPath,
-        mode: &PutMode,
-        sidecar: Option<Sidecar>,
-    ) -> crate::Result<PutResult> {
-        let _guard = self.lock(key);
-        if let PutMode::Update(_) = mode {
-            check_put(PROVIDER, key, self.stat(key)?.as_ref(), mode)?;
-        }
-        let etag = tmp.etag().map_err(|e| io_error(e, key.as_str(), "reading the written file"))?;
-        self.place(tmp, key, matches!(mode, PutMode::Create))?;
-        meta::store(self, key, sidecar, &etag)?;
-        Ok(PutResult { etag: Some(etag), version: None })
     }
 
     /// Puts `tmp` at `key`: hard link then unlink when `create_only`, rename otherwise.
@@ -396,3 +367,15 @@ pub(crate) fn io_error(e: io::Error, key: &str, action: &str) -> Error {
 const ELOOP: i32 = 40;
 #[cfg(not(target_os = "linux"))]
 const ELOOP: i32 = 62;
+
+/// Runs filesystem work on a blocking thread.
+pub(crate) async fn blocking<T, F>(root: &Arc<Root>, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Root) -> Result<T> + Send + 'static,
+{
+    let root = Arc::clone(root);
+    tokio::task::spawn_blocking(move || f(&root))
+        .await
+        .map_err(|e| Error::generic(PROVIDER, "", format!("filesystem task failed: {e}"), None))?
+}

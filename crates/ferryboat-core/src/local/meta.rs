@@ -1,5 +1,6 @@
 //! Sidecar metadata: content type, user metadata, attributes and storage class kept beside
-//! the data.
+//! the data, and the commit step that moves a finished temp file into place under a
+//! [`PutMode`] and writes its sidecar.
 //!
 //! The sidecar of key `k` is `.ferry/meta/k`, a small JSON file. It mirrors the key exactly
 //! (no `.json` suffix) because a suffix would let the sidecars of two live keys collide
@@ -16,11 +17,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::attributes::Attributes;
+use crate::conditions::check_put;
 use crate::error::Result;
 use crate::path::ObjectPath;
-use crate::types::{Metadata, ObjectMeta, PutOptions};
+use crate::types::{Metadata, ObjectMeta, PutMode, PutOptions, PutResult};
 
-use super::disk::{io_error, is_absent, Root};
+use super::disk::{io_error, is_absent, Root, TempFile, PROVIDER};
 
 pub(crate) const META_DIR: &str = ".ferry/meta";
 /// Sidecars are tiny; a larger file is not ours and is not read.
@@ -106,7 +108,7 @@ pub(crate) fn store(root: &Root, key: &ObjectPath, sidecar: Option<Sidecar>, eta
     };
     sidecar.etag = etag.to_string();
     let json = serde_json::to_vec(&sidecar)
-        .map_err(|e| crate::Error::generic(super::PROVIDER, key.as_str(), format!("encoding metadata: {e}"), None))?;
+        .map_err(|e| crate::Error::generic(PROVIDER, key.as_str(), format!("encoding metadata: {e}"), None))?;
     let mut tmp = root.temp_file().map_err(|e| io_error(e, key.as_str(), "writing metadata"))?;
     tmp.file_mut().and_then(|f| f.write_all(&json)).map_err(|e| io_error(e, key.as_str(), "writing metadata"))?;
     tmp.finish().map_err(|e| io_error(e, key.as_str(), "writing metadata"))?;
@@ -179,5 +181,29 @@ pub(crate) fn remove(root: &Root, key: &ObjectPath) {
     let Some(path) = sidecar_path(key) else { return };
     if root.dir.remove_file(&path).is_ok() {
         root.prune_parents(&path, Path::new(META_DIR));
+    }
+}
+
+impl Root {
+    /// Moves `tmp` to `key` under `mode`, then writes or removes the sidecar.
+    ///
+    /// `Create` hard-links the temp file to the key, which fails if anything is there, even
+    /// when another process races us; the other modes rename over it, which replaces (never
+    /// writes through) whatever link was there.
+    pub(crate) fn commit(
+        &self,
+        tmp: TempFile<'_>,
+        key: &ObjectPath,
+        mode: &PutMode,
+        sidecar: Option<Sidecar>,
+    ) -> crate::Result<PutResult> {
+        let _guard = self.lock(key);
+        if let PutMode::Update(_) = mode {
+            check_put(PROVIDER, key, self.stat(key)?.as_ref(), mode)?;
+        }
+        let etag = tmp.etag().map_err(|e| io_error(e, key.as_str(), "reading the written file"))?;
+        self.place(tmp, key, matches!(mode, PutMode::Create))?;
+        store(self, key, sidecar, &etag)?;
+        Ok(PutResult { etag: Some(etag), version: None })
     }
 }

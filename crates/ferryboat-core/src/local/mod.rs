@@ -59,10 +59,10 @@ use crate::types::{
     PutOptions, PutResult,
 };
 
-use disk::{io_error, is_absent, object_meta, Root, TMP_DIR};
+use disk::{blocking, io_error, is_absent, object_meta, Root, PROVIDER};
 use meta::Sidecar;
+use names::TMP_DIR;
 
-pub(crate) const PROVIDER: &str = "local";
 /// Age after which a temp file is a crashed writer's leftover.
 const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 /// Bytes per chunk of a read's body.
@@ -157,18 +157,6 @@ impl LocalStore {
     {
         blocking(&self.root, f).await
     }
-}
-
-/// Runs filesystem work on a blocking thread.
-pub(crate) async fn blocking<T, F>(root: &Arc<Root>, f: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&Root) -> Result<T> + Send + 'static,
-{
-    let root = Arc::clone(root);
-    tokio::task::spawn_blocking(move || f(&root))
-        .await
-        .map_err(|e| Error::generic(PROVIDER, "", format!("filesystem task failed: {e}"), None))?
 }
 
 /// Refuses, before any data is written, a key no local file name can hold.

@@ -18,9 +18,9 @@ use crate::path::ObjectPath;
 use crate::store::MultipartUpload;
 use crate::types::{Metadata, PartInfo, PendingUpload, PutMode, PutOptions, PutResult, UpdateVersion};
 
-use super::disk::{io_error, is_absent, Root, UPLOADS_DIR};
+use super::disk::{blocking, io_error, is_absent, Root, PROVIDER};
 use super::meta::Sidecar;
-use super::{blocking, PROVIDER};
+use super::names::UPLOADS_DIR;
 
 const RECORD: &str = "upload.json";
 const ID_PREFIX: &str = "u-";

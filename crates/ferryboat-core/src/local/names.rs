@@ -25,7 +25,11 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 use crate::path::ObjectPath;
 
-use super::disk::RESERVED;
+/// The store's own directory at the root; the key segment `.ferry` there is stored escaped
+/// (see below), so no key can reach it.
+pub(crate) const RESERVED: &str = ".ferry";
+pub(crate) const TMP_DIR: &str = ".ferry/tmp";
+pub(crate) const UPLOADS_DIR: &str = ".ferry/uploads";
 
 /// The escape character.
 const QUOTE: char = '\u{201B}';

@@ -22,9 +22,8 @@ use crate::error::{Error, Result};
 use crate::path::ObjectPath;
 use crate::types::{ListOptions, ListResult, ObjectMeta};
 
-use super::disk::{io_error, is_absent, object_meta, Root};
+use super::disk::{io_error, is_absent, object_meta, Root, PROVIDER};
 use super::names::{decode_name, disk_path};
-use super::PROVIDER;
 
 /// Objects buffered between the walking thread and the consumer.
 const CHANNEL: usize = 256;
