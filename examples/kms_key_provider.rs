@@ -59,6 +59,7 @@ impl KeyProvider for KmsKey {
                 provider: "kms".into(),
                 path: String::new(),
                 message: "the object was encrypted with a different key".into(),
+                details: Default::default(),
             });
         }
         self.kms.decrypt(&self.name, nonce, sealed, aad)

@@ -64,7 +64,7 @@ fn check(url: &str, err: &Error) -> Result<(), TestCaseError> {
         ErrorKind::InvalidConfig,
         ErrorKind::InvalidPath,
         // GCS probes its bucket: the closed loopback port answers with a refusal.
-        ErrorKind::Transient,
+        ErrorKind::Unavailable,
     ];
     prop_assert!(expected.contains(&err.kind()), "unexpected kind for {url:?}: {err:?}");
     // A message may quote the one parameter at fault (`provider=`), never the whole query.

@@ -100,17 +100,22 @@ impl Inner {
             let credential = inner.engine.credentials().get_credential().await.map_err(|e| Error::Unauthenticated {
                 provider: PROVIDER.into(),
                 message: format!("no Azure credential: {e}"),
+                details: Default::default(),
             })?;
-            AzureAuthorizer::new(&credential, &inner.config.account)
-                .try_authorize(&mut request)
-                .map_err(|e| Error::Unauthenticated { provider: PROVIDER.into(), message: format!("signing: {e}") })?;
+            AzureAuthorizer::new(&credential, &inner.config.account).try_authorize(&mut request).map_err(|e| {
+                Error::Unauthenticated {
+                    provider: PROVIDER.into(),
+                    message: format!("signing: {e}"),
+                    details: Default::default(),
+                }
+            })?;
         }
         // The transport error would print the URL, which may hold a SAS signature: keep its kind.
         let response = inner
             .http
             .execute(request)
             .await
-            .map_err(|e| Error::transient(PROVIDER, subject, error::transport(e.kind()), None))?;
+            .map_err(|e| Error::unavailable(PROVIDER, subject, error::transport(e.kind()), None))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if (200..300).contains(&status) {
@@ -260,8 +265,8 @@ pub(crate) fn check_put_options(opts: &PutOptions) -> Result<()> {
 pub(crate) fn update_missing_is_precondition(e: Error, key: &ObjectPath, mode: &PutMode) -> Error {
     match (e, mode) {
         // A missing container stays `NotFound`: it names the container, not the key.
-        (Error::NotFound { provider, path, .. }, PutMode::Update(_)) if path == key.as_str() => {
-            Error::Precondition { provider, path, message: "the object does not exist".into() }
+        (Error::NotFound { provider, path, details, .. }, PutMode::Update(_)) if path == key.as_str() => {
+            Error::Precondition { provider, path, message: "the object does not exist".into(), details }
         }
         (e, _) => e,
     }

@@ -78,7 +78,7 @@ impl AzureStore {
         let answer = self.inner.send(Method::PUT, url.clone(), headers, Bytes::new(), to.as_str()).await.map_err(
             |e| match e {
                 Error::Precondition { provider, .. } if opts.mode == PutMode::Create => {
-                    Error::AlreadyExists { provider, path: to.to_string() }
+                    Error::AlreadyExists { provider, path: to.to_string(), details: Default::default() }
                 }
                 other => other,
             },

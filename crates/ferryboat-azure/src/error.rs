@@ -1,7 +1,7 @@
 //! Azure failures as ferry errors: the variant a caller matches on, the container or key
 //! they concern, and never a URL (a SAS URL carries its signature) nor a credential.
 
-use ferryboat_core::Error;
+use ferryboat_core::{Error, ErrorDetails};
 use object_store::client::{HttpError, HttpErrorKind};
 
 use crate::limits::TooLarge;
@@ -98,6 +98,17 @@ impl Fault {
         out
     }
 
+    /// Status, code and whether a retry may help, from the status and code alone.
+    fn details(&self) -> ErrorDetails {
+        let throttled = self.status == Some(429) || self.code_is(&["ServerBusy"]);
+        let retryable = throttled || self.transport.is_some() || self.status.is_some_and(|s| s == 408 || s >= 500);
+        ErrorDetails::default()
+            .with_status(self.status)
+            .with_code(self.code.clone())
+            .with_retryable(retryable)
+            .with_throttled(throttled)
+    }
+
     fn code_is(&self, codes: &[&str]) -> bool {
         self.code.as_deref().is_some_and(|c| codes.contains(&c))
     }
@@ -106,7 +117,12 @@ impl Fault {
     fn classify(&self, container: &str, path: &str) -> Option<Error> {
         let provider = PROVIDER.to_owned();
         if self.code_is(&["ContainerNotFound"]) {
-            return Some(Error::NotFound { provider, path: container.to_owned(), source: None });
+            return Some(Error::NotFound {
+                provider,
+                path: container.to_owned(),
+                source: None,
+                details: Default::default(),
+            });
         }
         // Azure answers a bad signature with 403 AuthenticationFailed; Azurite with 403
         // AuthorizationFailure and Azure's wording, which is also how it is told from a real
@@ -117,13 +133,18 @@ impl Fault {
             || failed_to_authenticate
             || self.code_is(&["AuthenticationFailed", "NoAuthenticationInformation", "InvalidAuthenticationInfo"])
         {
-            return Some(Error::Unauthenticated { provider, message: self.describe() });
+            return Some(Error::Unauthenticated { provider, message: self.describe(), details: Default::default() });
         }
         if self.transport.is_some() || self.status.is_some_and(|s| s == 429 || s == 408 || s >= 500) {
-            return Some(Error::transient(PROVIDER, path, self.describe(), None));
+            return Some(Error::unavailable(PROVIDER, path, self.describe(), None));
         }
         if self.status == Some(416) {
-            return Some(Error::InvalidRange { provider, path: path.to_owned(), message: self.describe() });
+            return Some(Error::InvalidRange {
+                provider,
+                path: path.to_owned(),
+                message: self.describe(),
+                details: Default::default(),
+            });
         }
         if self.unreadable.is_some() {
             // Too large or garbled: the same answer would come again.
@@ -140,8 +161,12 @@ pub(crate) fn transport(kind: HttpErrorKind) -> String {
 
 /// Maps an `object_store` error about `path` in `container`.
 pub(crate) fn map(e: object_store::Error, container: &str, path: &str) -> Error {
-    use object_store::Error as O;
     let fault = Fault::of(&e);
+    map_kind(e, &fault, container, path).with_details(fault.details())
+}
+
+fn map_kind(e: object_store::Error, fault: &Fault, container: &str, path: &str) -> Error {
+    use object_store::Error as O;
     if let Some(mapped) = fault.classify(container, path) {
         return mapped;
     }
@@ -150,20 +175,28 @@ pub(crate) fn map(e: object_store::Error, container: &str, path: &str) -> Error 
     match e {
         // object_store leaves a refused listing Generic; the status says what it is.
         O::Generic { .. } if fault.status == Some(403) => {
-            Error::PermissionDenied { provider, path, message: fault.describe() }
+            Error::PermissionDenied { provider, path, message: fault.describe(), details: Default::default() }
         }
-        O::NotFound { .. } => Error::NotFound { provider, path, source: None },
-        O::AlreadyExists { .. } => Error::AlreadyExists { provider, path },
-        O::Precondition { .. } => Error::Precondition { provider, path, message: fault.describe() },
-        O::NotModified { .. } => Error::NotModified { provider, path },
-        O::PermissionDenied { .. } => Error::PermissionDenied { provider, path, message: fault.describe() },
-        O::Unauthenticated { .. } => Error::Unauthenticated { provider, message: fault.describe() },
-        O::NotImplemented { operation, .. } => Error::NotSupported { provider, operation },
-        O::NotSupported { source } => Error::NotSupported { provider, operation: source.to_string() },
+        O::NotFound { .. } => Error::NotFound { provider, path, source: None, details: Default::default() },
+        O::AlreadyExists { .. } => Error::AlreadyExists { provider, path, details: Default::default() },
+        O::Precondition { .. } => {
+            Error::Precondition { provider, path, message: fault.describe(), details: Default::default() }
+        }
+        O::NotModified { .. } => Error::NotModified { provider, path, details: Default::default() },
+        O::PermissionDenied { .. } => {
+            Error::PermissionDenied { provider, path, message: fault.describe(), details: Default::default() }
+        }
+        O::Unauthenticated { .. } => {
+            Error::Unauthenticated { provider, message: fault.describe(), details: Default::default() }
+        }
+        O::NotImplemented { operation, .. } => Error::NotSupported { provider, operation, details: Default::default() },
+        O::NotSupported { source } => {
+            Error::NotSupported { provider, operation: source.to_string(), details: Default::default() }
+        }
         O::InvalidPath { source } => Error::InvalidPath { path, reason: source.to_string() },
         // object_store checks the range the server served against the one asked for.
         other if fault.status.is_none() && other.to_string().contains("Wanted range") => {
-            Error::InvalidRange { provider, path, message: other.to_string() }
+            Error::InvalidRange { provider, path, message: other.to_string(), details: Default::default() }
         }
         // Errors without a server answer (range checks, malformed responses) carry no URL.
         other if fault.status.is_none() => Error::generic(PROVIDER, path, other.to_string(), None),
@@ -174,16 +207,20 @@ pub(crate) fn map(e: object_store::Error, container: &str, path: &str) -> Error 
 /// Maps an answer this crate read itself (Put Block List).
 pub(crate) fn from_status(status: u16, body: &str, container: &str, path: &str) -> Error {
     let fault = Fault::from_response(status, body);
+    status_kind(status, &fault, container, path).with_details(fault.details())
+}
+
+fn status_kind(status: u16, fault: &Fault, container: &str, path: &str) -> Error {
     if let Some(mapped) = fault.classify(container, path) {
         return mapped;
     }
     let provider = PROVIDER.to_owned();
     let path = path.to_owned();
     match status {
-        404 => Error::NotFound { provider, path, source: None },
-        409 => Error::AlreadyExists { provider, path },
-        412 => Error::Precondition { provider, path, message: fault.describe() },
-        403 => Error::PermissionDenied { provider, path, message: fault.describe() },
+        404 => Error::NotFound { provider, path, source: None, details: Default::default() },
+        409 => Error::AlreadyExists { provider, path, details: Default::default() },
+        412 => Error::Precondition { provider, path, message: fault.describe(), details: Default::default() },
+        403 => Error::PermissionDenied { provider, path, message: fault.describe(), details: Default::default() },
         _ => Error::generic(PROVIDER, path, fault.describe(), None),
     }
 }

@@ -97,8 +97,8 @@ impl BlockUpload {
         let answer = self.store.send(Method::PUT, url, headers, Bytes::from(xml), self.path.as_str()).await.map_err(
             |e| match e {
                 // Another commit to the same blob discards this upload's uncommitted blocks.
-                Error::Generic { provider, path, message, source } if message.contains("InvalidBlockList") => {
-                    Error::Generic {
+                e @ Error::Generic { .. } if e.code() == Some("InvalidBlockList") => match e {
+                    Error::Generic { provider, path, message, source, details } => Error::Generic {
                         provider,
                         path,
                         message: format!(
@@ -106,8 +106,10 @@ impl BlockUpload {
                              the blocks expired after 7 days)"
                         ),
                         source,
-                    }
-                }
+                        details,
+                    },
+                    other => other,
+                },
                 other => update_missing_is_precondition(other, &self.path, &self.opts.mode),
             },
         )?;

@@ -123,7 +123,9 @@ impl AzureStore {
         let container = self.inner.config.container.clone();
         match self.inner.send(Method::PUT, url, Vec::new(), Bytes::new(), &container).await {
             Ok(_) => Ok(()),
-            Err(Error::AlreadyExists { provider, .. }) => Err(Error::AlreadyExists { provider, path: container }),
+            Err(Error::AlreadyExists { provider, details, .. }) => {
+                Err(Error::AlreadyExists { provider, path: container, details })
+            }
             Err(e) => Err(e),
         }
     }
@@ -325,7 +327,9 @@ impl ObjectStore for AzureStore {
         };
         r.map_err(|e| match self.inner.err(e, from.as_str()) {
             // The source is the only thing a copy can miss; the conflict is the destination's.
-            Error::AlreadyExists { provider, .. } => Error::AlreadyExists { provider, path: to.to_string() },
+            Error::AlreadyExists { provider, details, .. } => {
+                Error::AlreadyExists { provider, path: to.to_string(), details }
+            }
             other => other,
         })
     }
@@ -352,6 +356,7 @@ impl AzureStore {
                 provider: PROVIDER.into(),
                 path: path.to_string(),
                 message,
+                details: Default::default(),
             })?;
             let pinned = GetOptions {
                 range: Some(GetRange::Bounded(range)),
@@ -364,7 +369,7 @@ impl AzureStore {
                 other => return other,
             }
         }
-        Err(Error::transient(PROVIDER, path.as_str(), "the object kept changing during a suffix read", None))
+        Err(Error::unavailable(PROVIDER, path.as_str(), "the object kept changing during a suffix read", None))
     }
 
     async fn get_plain(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
@@ -375,14 +380,23 @@ impl AzureStore {
         };
         if empty {
             let message = format!("empty range {:?}", opts.range);
-            return Err(Error::InvalidRange { provider: PROVIDER.into(), path: path.to_string(), message });
+            return Err(Error::InvalidRange {
+                provider: PROVIDER.into(),
+                path: path.to_string(),
+                message,
+                details: Default::default(),
+            });
         }
         if opts.if_none_match.as_deref() == Some("*") {
             // Azure refuses `If-None-Match: *` on reads (400 UnsatisfiableCondition); its
             // meaning is "not modified if the object exists at all".
             let probe = GetOptions { if_none_match: None, head: true, range: None, ..opts.clone() };
             Box::pin(self.get_plain(path, probe)).await?;
-            return Err(Error::NotModified { provider: PROVIDER.into(), path: path.to_string() });
+            return Err(Error::NotModified {
+                provider: PROVIDER.into(),
+                path: path.to_string(),
+                details: Default::default(),
+            });
         }
         let range = opts.range.map(|r| match r {
             GetRange::Bounded(r) => object_store::GetRange::Bounded(r),
@@ -482,7 +496,7 @@ impl AzureStore {
                 let message = e.map(|e| e.to_string()).unwrap_or_else(|| "batch delete failed".into());
                 for (p, _) in keys {
                     out.push(Err(if retryable {
-                        Error::transient(PROVIDER, p.as_str(), message.clone(), None)
+                        Error::unavailable(PROVIDER, p.as_str(), message.clone(), None)
                     } else {
                         Error::generic(PROVIDER, p.as_str(), message.clone(), None)
                     }));
@@ -508,7 +522,7 @@ fn exact_length(
             let (mut body, seen) = state?;
             let wrong = |seen: u64| {
                 let message = format!("the object's body ended after {seen} of {expected} bytes");
-                Error::transient(PROVIDER, key.as_str(), message, None)
+                Error::unavailable(PROVIDER, key.as_str(), message, None)
             };
             match body.next().await {
                 Some(Ok(chunk)) => {

@@ -93,3 +93,18 @@ async fn info_and_capabilities_say_what_azure_is() {
     assert_eq!((caps.multipart_max_parts, caps.batch_delete_max), (50_000, 256));
     assert!(caps.presign, "an account key can sign SAS URLs");
 }
+
+#[tokio::test]
+async fn errors_keep_the_status_and_azures_code() {
+    let test = "errors_keep_the_status_and_azures_code";
+    let Some(store) = common::fresh_store(test).await else { return };
+    let missing = ObjectPath::parse("not/here").unwrap();
+    let err = store.get(&missing).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err:?}");
+    assert_eq!((err.status(), err.code()), (Some(404), Some("BlobNotFound")), "{err:?}");
+    assert!(!err.is_retryable() && !err.is_throttled(), "{err:?}");
+    // A request of ours (Create Container) reads the code Azure sends.
+    let again = store.create_container().await.unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::AlreadyExists, "{again:?}");
+    assert_eq!((again.status(), again.code()), (Some(409), Some("ContainerAlreadyExists")), "{again:?}");
+}

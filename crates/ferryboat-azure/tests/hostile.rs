@@ -256,3 +256,22 @@ async fn an_unreachable_port_fails_fast_and_clearly() {
     }
     assert!(took < Duration::from_secs(10), "three calls took {took:?} with the default settings");
 }
+
+#[tokio::test]
+async fn server_busy_is_throttled_and_retryable_whatever_the_call() {
+    let server = HostileServer::start(|_: &Request| {
+        Reply::new(503).header("x-ms-error-code", "ServerBusy").header("Content-Type", "application/xml").body(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ServerBusy</Code><Message>busy</Message></Error>",
+        )
+    })
+    .await
+    .unwrap();
+    let s = AzureStore::new(config(&server).with_retries(1, Duration::from_secs(5))).unwrap();
+    // Create Container goes through ferry's own client, the read through object_store's.
+    let ours = bounded("create", s.create_container()).await.unwrap_err();
+    let theirs = bounded("get", s.get(&ObjectPath::parse("k").unwrap())).await.unwrap_err();
+    for err in [ours, theirs] {
+        assert_eq!((err.status(), err.code()), (Some(503), Some("ServerBusy")), "{err:?}");
+        assert!(err.is_throttled() && err.is_retryable(), "{err:?}");
+    }
+}

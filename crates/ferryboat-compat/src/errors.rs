@@ -7,16 +7,32 @@ pub fn from_object_store(provider: &str, e: object_store::Error) -> Error {
     use object_store::Error as O;
     let provider = provider.to_string();
     match e {
-        O::NotFound { path, source } => Error::NotFound { provider, path, source: Some(source) },
-        O::AlreadyExists { path, .. } => Error::AlreadyExists { provider, path },
-        O::Precondition { path, source } => Error::Precondition { provider, path, message: source.to_string() },
-        O::NotModified { path, .. } => Error::NotModified { provider, path },
-        O::PermissionDenied { path, source } => Error::PermissionDenied { provider, path, message: source.to_string() },
-        O::Unauthenticated { source, .. } => Error::Unauthenticated { provider, message: source.to_string() },
-        O::NotImplemented { operation, .. } => Error::NotSupported { provider, operation },
-        O::NotSupported { source } => Error::NotSupported { provider, operation: source.to_string() },
+        O::NotFound { path, source } => {
+            Error::NotFound { provider, path, source: Some(source), details: Default::default() }
+        }
+        O::AlreadyExists { path, .. } => Error::AlreadyExists { provider, path, details: Default::default() },
+        O::Precondition { path, source } => {
+            Error::Precondition { provider, path, message: source.to_string(), details: Default::default() }
+        }
+        O::NotModified { path, .. } => Error::NotModified { provider, path, details: Default::default() },
+        O::PermissionDenied { path, source } => {
+            Error::PermissionDenied { provider, path, message: source.to_string(), details: Default::default() }
+        }
+        O::Unauthenticated { source, .. } => {
+            Error::Unauthenticated { provider, message: source.to_string(), details: Default::default() }
+        }
+        O::NotImplemented { operation, .. } => Error::NotSupported { provider, operation, details: Default::default() },
+        O::NotSupported { source } => {
+            Error::NotSupported { provider, operation: source.to_string(), details: Default::default() }
+        }
         O::InvalidPath { source } => Error::InvalidPath { path: String::new(), reason: source.to_string() },
-        other => Error::Generic { provider, path: String::new(), message: other.to_string(), source: None },
+        other => Error::Generic {
+            provider,
+            path: String::new(),
+            message: other.to_string(),
+            source: None,
+            details: Default::default(),
+        },
     }
 }
 

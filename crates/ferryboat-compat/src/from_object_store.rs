@@ -236,6 +236,7 @@ impl ObjectStore for FromObjectStore {
                     provider: "object_store".into(),
                     path: path.to_string(),
                     message: source.to_string(),
+                    details: Default::default(),
                 }
             }
             other => err(other),
@@ -247,6 +248,7 @@ impl ObjectStore for FromObjectStore {
                 provider: "object_store".into(),
                 path: path.to_string(),
                 message: "range of an empty object".into(),
+                details: Default::default(),
             });
         }
         let mut meta = ferry_meta(r.meta.clone())?;

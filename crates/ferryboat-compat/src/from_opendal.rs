@@ -475,6 +475,7 @@ impl ObjectStore for FromOperator {
                 provider: self.ctx.provider.clone(),
                 path: key.to_string(),
                 message,
+                details: Default::default(),
             })?,
         };
         if opts.head || range.is_empty() {
@@ -577,14 +578,22 @@ impl ObjectStore for FromOperator {
             self.head(from).await?;
             return match opts.mode {
                 CopyMode::Overwrite => Ok(()),
-                CopyMode::Create => Err(Error::AlreadyExists { provider: self.ctx.provider.clone(), path: dst.into() }),
+                CopyMode::Create => Err(Error::AlreadyExists {
+                    provider: self.ctx.provider.clone(),
+                    path: dst.into(),
+                    details: Default::default(),
+                }),
             };
         }
         let c = opendal::options::CopyOptions { if_not_exists: create, ..Default::default() };
         match self.ctx.op.copy_options(src, dst, c).await {
             Ok(_) => Ok(()),
             Err(e) if create && matches!(e.kind(), OdKind::ConditionNotMatch | OdKind::AlreadyExists) => {
-                Err(Error::AlreadyExists { provider: self.ctx.provider.clone(), path: dst.into() })
+                Err(Error::AlreadyExists {
+                    provider: self.ctx.provider.clone(),
+                    path: dst.into(),
+                    details: Default::default(),
+                })
             }
             Err(e) if e.kind() == OdKind::NotFound => Err(self.ctx.err(src, e)),
             Err(e) => Err(self.ctx.err(dst, e)),
@@ -603,7 +612,11 @@ impl ObjectStore for FromOperator {
         match self.ctx.op.rename_options(src, dst, r).await {
             Ok(()) => Ok(()),
             Err(e) if create && matches!(e.kind(), OdKind::ConditionNotMatch | OdKind::AlreadyExists) => {
-                Err(Error::AlreadyExists { provider: self.ctx.provider.clone(), path: dst.into() })
+                Err(Error::AlreadyExists {
+                    provider: self.ctx.provider.clone(),
+                    path: dst.into(),
+                    details: Default::default(),
+                })
             }
             Err(e) if e.kind() == OdKind::NotFound => Err(self.ctx.err(src, e)),
             Err(e) => Err(self.ctx.err(dst, e)),
@@ -685,12 +698,12 @@ impl ReadFailure {
         }
         let (provider, path) = (self.ctx.provider.clone(), self.key.clone());
         if self.precondition {
-            Error::Precondition { provider, path, message: e.to_string() }
+            Error::Precondition { provider, path, message: e.to_string(), details: Default::default() }
         } else if self.not_modified {
-            Error::NotModified { provider, path }
+            Error::NotModified { provider, path, details: Default::default() }
         } else {
             // Only the pin to the stat'ed etag was sent: the object changed mid-read.
-            Error::transient(provider, path, "the object changed while it was read", Some(Box::new(e)))
+            Error::unavailable(provider, path, "the object changed while it was read", Some(Box::new(e)))
         }
     }
 }

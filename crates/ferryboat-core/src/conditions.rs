@@ -32,6 +32,7 @@ pub fn check_get(provider: &str, meta: &ObjectMeta, opts: &GetOptions) -> Result
                 provider: provider.into(),
                 path: path.into(),
                 message: format!("if-match {cond} does not match etag {:?}", meta.etag),
+                details: Default::default(),
             });
         }
     } else if let Some(since) = opts.if_unmodified_since {
@@ -40,16 +41,25 @@ pub fn check_get(provider: &str, meta: &ObjectMeta, opts: &GetOptions) -> Result
                 provider: provider.into(),
                 path: path.into(),
                 message: "modified since the if-unmodified-since date".into(),
+                details: Default::default(),
             });
         }
     }
     if let Some(cond) = &opts.if_none_match {
         if etag_matches(cond, meta.etag.as_deref()) {
-            return Err(Error::NotModified { provider: provider.into(), path: path.into() });
+            return Err(Error::NotModified {
+                provider: provider.into(),
+                path: path.into(),
+                details: Default::default(),
+            });
         }
     } else if let Some(since) = opts.if_modified_since {
         if secs(meta.last_modified) <= secs(since) {
-            return Err(Error::NotModified { provider: provider.into(), path: path.into() });
+            return Err(Error::NotModified {
+                provider: provider.into(),
+                path: path.into(),
+                details: Default::default(),
+            });
         }
     }
     Ok(())
@@ -59,7 +69,9 @@ pub fn check_get(provider: &str, meta: &ObjectMeta, opts: &GetOptions) -> Result
 pub fn check_put(provider: &str, path: &ObjectPath, existing: Option<&ObjectMeta>, mode: &PutMode) -> Result<()> {
     match (mode, existing) {
         (PutMode::Overwrite, _) | (PutMode::Create, None) => Ok(()),
-        (PutMode::Create, Some(_)) => Err(Error::AlreadyExists { provider: provider.into(), path: path.to_string() }),
+        (PutMode::Create, Some(_)) => {
+            Err(Error::AlreadyExists { provider: provider.into(), path: path.to_string(), details: Default::default() })
+        }
         (PutMode::Update(v), current) => {
             let Some(expected) = &v.etag else {
                 return Err(Error::not_supported(provider, "PutMode::Update by version id"));
@@ -70,11 +82,13 @@ pub fn check_put(provider: &str, path: &ObjectPath, existing: Option<&ObjectMeta
                     provider: provider.into(),
                     path: path.to_string(),
                     message: format!("expected etag {expected}, found {:?}", m.etag),
+                    details: Default::default(),
                 }),
                 None => Err(Error::Precondition {
                     provider: provider.into(),
                     path: path.to_string(),
                     message: format!("expected etag {expected}, but the object does not exist"),
+                    details: Default::default(),
                 }),
             }
         }

@@ -15,7 +15,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Secrets never appear in any field: backends build these from sanitised SDK errors.
 ///
 /// Match on the variant to decide what to do; ask [`Error::is_retryable`] whether trying the
-/// same request again may succeed.
+/// same request again may succeed and [`Error::is_throttled`] whether the server asked to
+/// slow down. Retryable and throttled are properties any kind can have (a throttled write is
+/// still the write's kind of failure), kept with the server's HTTP status and error code in
+/// [`ErrorDetails`]; no code needs to read the message text.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -29,6 +32,9 @@ pub enum Error {
         /// Underlying error, if any.
         #[source]
         source: Option<BoxError>,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
     /// A `Create` write or copy found the object already there.
     #[error("{provider}: already exists: {path}")]
@@ -37,6 +43,9 @@ pub enum Error {
         provider: String,
         /// Object path.
         path: String,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
     /// A condition (`If-Match`, `Update(etag)`, `If-Unmodified-Since`) did not hold.
     #[error("{provider}: precondition failed for {path}: {message}")]
@@ -47,6 +56,9 @@ pub enum Error {
         path: String,
         /// Which condition failed.
         message: String,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
     /// A conditional read (`If-None-Match`, `If-Modified-Since`) found the object unchanged.
     #[error("{provider}: not modified: {path}")]
@@ -55,6 +67,9 @@ pub enum Error {
         provider: String,
         /// Object path.
         path: String,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
     /// The requested byte range lies outside the object.
     #[error("{provider}: range not satisfiable for {path}: {message}")]
@@ -65,6 +80,9 @@ pub enum Error {
         path: String,
         /// The range and the object size.
         message: String,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
     /// The credentials are valid but not allowed to do this.
     #[error("{provider}: permission denied for {path}: {message}")]
@@ -75,6 +93,9 @@ pub enum Error {
         path: String,
         /// What the server said (sanitised).
         message: String,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
     /// The credentials were missing, malformed or rejected.
     #[error("{provider}: authentication failed: {message}")]
@@ -83,6 +104,9 @@ pub enum Error {
         provider: String,
         /// What the server said (sanitised; never the secret).
         message: String,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
     /// The store cannot do this at all (see its [`Capabilities`](crate::Capabilities)).
     #[error("{provider}: not supported: {operation}")]
@@ -91,6 +115,9 @@ pub enum Error {
         provider: String,
         /// The operation or option that is unsupported.
         operation: String,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
     /// An object key was rejected by [`ObjectPath`](crate::ObjectPath) rules or by the store.
     #[error("invalid path {path:?}: {reason}")]
@@ -113,6 +140,9 @@ pub enum Error {
         provider: String,
         /// The policy rule and the fact that broke it.
         message: String,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
     /// Data did not match its checksum, authentication tag or declared size.
     #[error("{provider}: integrity check failed for {path}: {message}")]
@@ -123,10 +153,15 @@ pub enum Error {
         path: String,
         /// What did not match.
         message: String,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
-    /// A failure that may succeed when retried: throttling, 5xx, timeout, reset connection.
-    #[error("{provider}: transient error for {path}: {message}")]
-    Transient {
+    /// The service could not be reached or could not answer: a refused or reset connection,
+    /// a timeout, a cut body, a 5xx or throttling answer. Always retryable; whether it was
+    /// throttling is [`Error::is_throttled`].
+    #[error("{provider}: unavailable for {path}: {message}")]
+    Unavailable {
         /// Provider id.
         provider: String,
         /// Object path, bucket, or endpoint.
@@ -136,8 +171,11 @@ pub enum Error {
         /// Underlying error, if any.
         #[source]
         source: Option<BoxError>,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
-    /// Any other failure. Not retried.
+    /// Any other failure. Not retried unless its details say so.
     #[error("{provider}: {message} ({path})")]
     Generic {
         /// Provider id.
@@ -149,19 +187,154 @@ pub enum Error {
         /// Underlying error, if any.
         #[source]
         source: Option<BoxError>,
+        /// The server's status and error code, and whether retrying may help (boxed, and
+        /// `None` when there is nothing to say, so that errors stay small).
+        details: Option<Box<ErrorDetails>>,
     },
 }
 
+/// What the server said about a failure, and whether repeating the request may succeed.
+///
+/// Every variant that names a provider carries one; the backends fill it from the answer
+/// (status and provider error code: `NoSuchKey`, `BlobNotFound`, `SlowDown`, …), layers
+/// read it instead of the message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorDetails {
+    /// The HTTP status of the answer, when there was one.
+    pub status: Option<u16>,
+    /// The provider's error code (`NoSuchKey`, `BlobNotFound`, `SlowDown`, …), when it sent one.
+    pub code: Option<String>,
+    /// Repeating the same request may succeed.
+    pub retryable: bool,
+    /// The server asked the client to slow down (HTTP 429, S3 `SlowDown`, Azure
+    /// `ServerBusy`, …). Implies `retryable`.
+    pub throttled: bool,
+}
+
+impl ErrorDetails {
+    /// Details of an answer with HTTP `status`.
+    pub fn status(status: u16) -> Self {
+        ErrorDetails { status: Some(status), ..Default::default() }
+    }
+
+    /// The same, with the HTTP status (or none).
+    pub fn with_status(mut self, status: Option<u16>) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The same, with the provider's error code.
+    pub fn with_code(mut self, code: Option<impl Into<String>>) -> Self {
+        self.code = code.map(Into::into);
+        self
+    }
+
+    /// The same, marked retryable (or not).
+    pub fn with_retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+
+    /// The same, marked as throttling (which is retryable too).
+    pub fn with_throttled(mut self, throttled: bool) -> Self {
+        self.throttled = throttled;
+        self.retryable |= throttled;
+        self
+    }
+}
+
 impl Error {
-    /// Whether repeating the same request may succeed. The retry layer trusts this answer.
+    /// Whether repeating the same request may succeed. The retry policy trusts this answer:
+    /// every [`Error::Unavailable`] is retryable, and so is any error whose details say so.
     ///
     /// ```
-    /// # use ferryboat_core::Error;
-    /// let e = Error::Transient { provider: "s3".into(), path: "k".into(), message: "503".into(), source: None };
-    /// assert!(e.is_retryable());
+    /// # use ferryboat_core::{Error, ErrorDetails};
+    /// let e = Error::unavailable("s3", "k", "connection reset", None);
+    /// assert!(e.is_retryable() && !e.is_throttled());
+    /// let slow = Error::generic("s3", "k", "SlowDown", None)
+    ///     .with_details(ErrorDetails::status(503).with_code(Some("SlowDown")).with_throttled(true));
+    /// assert!(slow.is_retryable() && slow.is_throttled());
+    /// assert_eq!((slow.status(), slow.code()), (Some(503), Some("SlowDown")));
     /// ```
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Transient { .. })
+        matches!(self, Error::Unavailable { .. }) || self.details().is_some_and(|d| d.retryable || d.throttled)
+    }
+
+    /// Whether the server asked the client to slow down (HTTP 429, S3 `SlowDown`, …).
+    pub fn is_throttled(&self) -> bool {
+        self.details().is_some_and(|d| d.throttled)
+    }
+
+    /// The HTTP status of the server's answer, if the error came from one.
+    pub fn status(&self) -> Option<u16> {
+        self.details().and_then(|d| d.status)
+    }
+
+    /// The provider's error code (`NoSuchKey`, `BlobNotFound`, …), if the server sent one.
+    pub fn code(&self) -> Option<&str> {
+        self.details().and_then(|d| d.code.as_deref())
+    }
+
+    /// The status, code and retry facts, for variants that name a provider and have them.
+    pub fn details(&self) -> Option<&ErrorDetails> {
+        self.details_slot().and_then(|d| d.as_deref())
+    }
+
+    fn details_slot(&self) -> Option<&Option<Box<ErrorDetails>>> {
+        match self {
+            Error::NotFound { details, .. }
+            | Error::AlreadyExists { details, .. }
+            | Error::Precondition { details, .. }
+            | Error::NotModified { details, .. }
+            | Error::InvalidRange { details, .. }
+            | Error::PermissionDenied { details, .. }
+            | Error::Unauthenticated { details, .. }
+            | Error::NotSupported { details, .. }
+            | Error::PolicyViolation { details, .. }
+            | Error::Integrity { details, .. }
+            | Error::Unavailable { details, .. }
+            | Error::Generic { details, .. } => Some(details),
+            Error::InvalidPath { .. } | Error::InvalidConfig { .. } => None,
+        }
+    }
+
+    /// Mutable access to the details, made empty first where there were none (`None` for
+    /// the two variants that name no provider).
+    pub fn details_mut(&mut self) -> Option<&mut ErrorDetails> {
+        let slot = match self {
+            Error::NotFound { details, .. }
+            | Error::AlreadyExists { details, .. }
+            | Error::Precondition { details, .. }
+            | Error::NotModified { details, .. }
+            | Error::InvalidRange { details, .. }
+            | Error::PermissionDenied { details, .. }
+            | Error::Unauthenticated { details, .. }
+            | Error::NotSupported { details, .. }
+            | Error::PolicyViolation { details, .. }
+            | Error::Integrity { details, .. }
+            | Error::Unavailable { details, .. }
+            | Error::Generic { details, .. } => details,
+            Error::InvalidPath { .. } | Error::InvalidConfig { .. } => return None,
+        };
+        Some(slot.get_or_insert_with(Box::default))
+    }
+
+    /// The same error carrying `details` (dropped by the two variants that name no provider).
+    pub fn with_details(mut self, details: ErrorDetails) -> Self {
+        if let Some(d) = self.details_mut() {
+            *d = details;
+        }
+        self
+    }
+
+    /// The same error, marked retryable: for a failure a layer knows may pass on a second try
+    /// (a body cut short, a listing page that broke off) whatever its kind.
+    pub fn retryable(mut self) -> Self {
+        if let Some(d) = self.details_mut() {
+            d.retryable = true;
+        }
+        self
     }
 
     /// The provider id the error came from, if the variant carries one.
@@ -177,7 +350,7 @@ impl Error {
             | Error::NotSupported { provider, .. }
             | Error::PolicyViolation { provider, .. }
             | Error::Integrity { provider, .. }
-            | Error::Transient { provider, .. }
+            | Error::Unavailable { provider, .. }
             | Error::Generic { provider, .. } => Some(provider),
             Error::InvalidPath { .. } | Error::InvalidConfig { .. } => None,
         }
@@ -194,7 +367,7 @@ impl Error {
             | Error::PermissionDenied { path, .. }
             | Error::InvalidPath { path, .. }
             | Error::Integrity { path, .. }
-            | Error::Transient { path, .. }
+            | Error::Unavailable { path, .. }
             | Error::Generic { path, .. } => Some(path),
             Error::Unauthenticated { .. }
             | Error::NotSupported { .. }
@@ -218,19 +391,19 @@ impl Error {
             Error::InvalidConfig { .. } => ErrorKind::InvalidConfig,
             Error::PolicyViolation { .. } => ErrorKind::PolicyViolation,
             Error::Integrity { .. } => ErrorKind::Integrity,
-            Error::Transient { .. } => ErrorKind::Transient,
+            Error::Unavailable { .. } => ErrorKind::Unavailable,
             Error::Generic { .. } => ErrorKind::Generic,
         }
     }
 
     /// `NotFound` for `path` at `provider`.
     pub fn not_found(provider: impl Into<String>, path: impl Into<String>) -> Self {
-        Error::NotFound { provider: provider.into(), path: path.into(), source: None }
+        Error::NotFound { provider: provider.into(), path: path.into(), source: None, details: None }
     }
 
     /// `NotSupported` for `operation` at `provider`.
     pub fn not_supported(provider: impl Into<String>, operation: impl Into<String>) -> Self {
-        Error::NotSupported { provider: provider.into(), operation: operation.into() }
+        Error::NotSupported { provider: provider.into(), operation: operation.into(), details: None }
     }
 
     /// `InvalidConfig` with `message`.
@@ -245,17 +418,30 @@ impl Error {
         message: impl Into<String>,
         source: Option<BoxError>,
     ) -> Self {
-        Error::Generic { provider: provider.into(), path: path.into(), message: message.into(), source }
+        let (provider, path, message) = (provider.into(), path.into(), message.into());
+        Error::Generic { provider, path, message, source, details: None }
     }
 
-    /// `Transient` error with an optional source.
+    /// `Unavailable` error with an optional source.
+    pub fn unavailable(
+        provider: impl Into<String>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        source: Option<BoxError>,
+    ) -> Self {
+        let (provider, path, message) = (provider.into(), path.into(), message.into());
+        Error::Unavailable { provider, path, message, source, details: None }
+    }
+
+    /// The same as [`Error::unavailable`] (the name it had when unavailability was the only
+    /// way to be retryable).
     pub fn transient(
         provider: impl Into<String>,
         path: impl Into<String>,
         message: impl Into<String>,
         source: Option<BoxError>,
     ) -> Self {
-        Error::Transient { provider: provider.into(), path: path.into(), message: message.into(), source }
+        Error::unavailable(provider, path, message, source)
     }
 }
 
@@ -287,8 +473,8 @@ pub enum ErrorKind {
     PolicyViolation,
     /// See [`Error::Integrity`].
     Integrity,
-    /// See [`Error::Transient`].
-    Transient,
+    /// See [`Error::Unavailable`].
+    Unavailable,
     /// See [`Error::Generic`].
     Generic,
 }

@@ -28,7 +28,7 @@ pub mod walk;
 
 pub use attributes::{Attributes, ObjectLocation};
 pub use capabilities::{AttributeSupport, Capabilities};
-pub use error::{BoxError, Error, ErrorKind, Result};
+pub use error::{BoxError, Error, ErrorDetails, ErrorKind, Result};
 pub use info::{Jurisdiction, StoreInfo};
 pub use path::ObjectPath;
 pub use store::{MultipartUpload, ObjectStore, ObjectStoreExt};

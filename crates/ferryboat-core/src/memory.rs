@@ -206,6 +206,7 @@ impl ObjectStore for MemoryStore {
                 provider: PROVIDER.into(),
                 path: path.to_string(),
                 message,
+                details: Default::default(),
             })?,
         };
         let data = if opts.head { Bytes::new() } else { entry.data.slice(range.start as usize..range.end as usize) };
@@ -387,6 +388,7 @@ impl MultipartUpload for MemoryUpload {
                     provider: PROVIDER.into(),
                     path: upload.path.to_string(),
                     message: format!("part {} token does not match the uploaded part", part.number),
+                    details: Default::default(),
                 });
             }
             if i + 1 < parts.len() && (bytes.len() as u64) < min {

@@ -240,6 +240,7 @@ impl GetResult {
                 provider: String::new(),
                 path: self.meta.path.to_string(),
                 message: format!("body has {total} bytes, expected {expected}"),
+                details: Default::default(),
             });
         }
         if chunks.len() == 1 {

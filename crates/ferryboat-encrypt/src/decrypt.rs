@@ -28,7 +28,12 @@ pub(crate) struct Decrypt {
 
 impl Decrypt {
     fn integrity(&self, message: impl Into<String>) -> Error {
-        Error::Integrity { provider: "encrypt".into(), path: self.path.clone(), message: message.into() }
+        Error::Integrity {
+            provider: "encrypt".into(),
+            path: self.path.clone(),
+            message: message.into(),
+            details: Default::default(),
+        }
     }
 
     /// Reads until `buf` holds `n` bytes; false if the body ended first.

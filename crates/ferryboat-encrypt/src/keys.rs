@@ -134,6 +134,7 @@ impl KeyProvider for LocalKey {
                 provider: "encrypt".into(),
                 path: String::new(),
                 message: "the object was encrypted with a different key".into(),
+                details: Default::default(),
             });
         }
         let cipher = ChaCha20Poly1305::new(Key::from_slice(self.key.as_ref()));
@@ -143,6 +144,7 @@ impl KeyProvider for LocalKey {
                     provider: "encrypt".into(),
                     path: String::new(),
                     message: "the wrapped data key failed authentication (tampered header)".into(),
+                    details: Default::default(),
                 }
             })?);
         let mut key = Zeroizing::new([0u8; 32]);

@@ -16,7 +16,12 @@ pub(crate) struct Sealer {
 }
 
 fn integrity(path: &str, message: impl Into<String>) -> Error {
-    Error::Integrity { provider: "encrypt".into(), path: path.into(), message: message.into() }
+    Error::Integrity {
+        provider: "encrypt".into(),
+        path: path.into(),
+        message: message.into(),
+        details: Default::default(),
+    }
 }
 
 impl Sealer {

@@ -164,7 +164,12 @@ impl EncryptedStore {
     }
 
     fn integrity(&self, path: &ObjectPath, message: &str) -> Error {
-        Error::Integrity { provider: self.info.provider.clone(), path: path.to_string(), message: message.into() }
+        Error::Integrity {
+            provider: self.info.provider.clone(),
+            path: path.to_string(),
+            message: message.into(),
+            details: Default::default(),
+        }
     }
 
     /// The store holding the ciphertext.
@@ -177,6 +182,7 @@ impl EncryptedStore {
             provider: self.info.provider.clone(),
             path: meta.path.to_string(),
             message: format!("{} bytes is not the size of a ferry-encrypted object", meta.size),
+            details: Default::default(),
         })
     }
 
@@ -257,6 +263,7 @@ impl ObjectStore for EncryptedStore {
                 provider: self.info.provider.clone(),
                 path: path.to_string(),
                 message: "object ends inside its encryption header".into(),
+                details: Default::default(),
             });
         }
         let header = buf.split_to(HEADER_LEN as usize);
@@ -283,6 +290,7 @@ impl ObjectStore for EncryptedStore {
             provider: self.info.provider.clone(),
             path: path.to_string(),
             message,
+            details: Default::default(),
         })?;
         let (chunks, cipher) = layout.chunks_for(&plain);
         // The same object version as the header, or an error: never a splice of two.

@@ -114,6 +114,7 @@ impl Credentials {
         let provider = gcp_auth::provider().await.map_err(|e| Error::Unauthenticated {
             provider: PROVIDER.into(),
             message: format!("no application default credentials found: {e}"),
+            details: Default::default(),
         })?;
         Ok(Credentials::ApplicationDefault(provider))
     }
@@ -147,6 +148,7 @@ impl Credentials {
         let token = token.map_err(|e| Error::Unauthenticated {
             provider: PROVIDER.into(),
             message: format!("could not obtain an access token: {e}"),
+            details: Default::default(),
         })?;
         Ok(Some(format!("Bearer {}", token.as_str())))
     }

@@ -95,7 +95,7 @@ impl Client {
         Ok(rb)
     }
 
-    /// Sends a request; transport failures become `Transient`, any status is returned.
+    /// Sends a request; transport failures become `Unavailable`, any status is returned.
     pub async fn send(&self, rb: RequestBuilder, path: &str) -> Result<Response> {
         rb.send().await.map_err(|e| transport_error(e, path))
     }
@@ -126,8 +126,12 @@ impl Client {
     /// current generation first: the write then succeeds only if the object is still the one
     /// whose etag matched.
     pub(crate) async fn write_condition(&self, path: &ObjectPath, mode: &PutMode) -> Result<WriteCondition> {
-        let precondition =
-            |message: String| Error::Precondition { provider: PROVIDER.into(), path: path.to_string(), message };
+        let precondition = |message: String| Error::Precondition {
+            provider: PROVIDER.into(),
+            path: path.to_string(),
+            message,
+            details: Default::default(),
+        };
         match mode {
             PutMode::Overwrite => Ok(WriteCondition { if_generation_match: None, on412: OnPrecondition::Precondition }),
             PutMode::Create => {
@@ -182,11 +186,14 @@ impl Client {
             return Ok(());
         }
         Err(match cond.on412 {
-            OnPrecondition::AlreadyExists => Error::AlreadyExists { provider: PROVIDER.into(), path: name.into() },
+            OnPrecondition::AlreadyExists => {
+                Error::AlreadyExists { provider: PROVIDER.into(), path: name.into(), details: Default::default() }
+            }
             OnPrecondition::Precondition => Error::Precondition {
                 provider: PROVIDER.into(),
                 path: name.into(),
                 message: format!("expected generation {expected}, found {current:?}"),
+                details: Default::default(),
             },
         })
     }

@@ -42,8 +42,13 @@ pub(crate) async fn list_page(
     let body = match client.send_ok(rb, what, OnPrecondition::Precondition).await {
         Ok(body) => body,
         // A listing finds no object to miss: a 404 means the bucket itself is gone.
-        Err(ferryboat_core::Error::NotFound { provider, source, .. }) => {
-            return Err(ferryboat_core::Error::NotFound { provider, path: format!("bucket {}", client.bucket), source })
+        Err(ferryboat_core::Error::NotFound { provider, source, details, .. }) => {
+            return Err(ferryboat_core::Error::NotFound {
+                provider,
+                path: format!("bucket {}", client.bucket),
+                source,
+                details,
+            })
         }
         Err(e) => return Err(e),
     };

@@ -85,6 +85,15 @@ pub(crate) struct ErrorEnvelope {
 pub(crate) struct ErrorBody {
     #[serde(default)]
     pub message: String,
+    /// The reasons GCS gives (`notFound`, `rateLimitExceeded`, …): the first is the code.
+    #[serde(default)]
+    pub errors: Vec<ErrorItem>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ErrorItem {
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// The JSON API writes int64 as strings; fake-gcs-server sometimes as numbers. Accept both,

@@ -79,9 +79,12 @@ async fn bucket_location(client: &Client) -> Result<Option<String>> {
     let rb = client.request(Method::GET, &client.bucket_url(), &[]).await?;
     match client.send_ok(rb, &client.bucket, OnPrecondition::Precondition).await {
         Ok(body) => Ok(parse_json::<BucketResource>(&body, &client.bucket)?.location),
-        Err(Error::NotFound { .. }) => {
-            Err(Error::NotFound { provider: PROVIDER.into(), path: format!("bucket {}", client.bucket), source: None })
-        }
+        Err(Error::NotFound { .. }) => Err(Error::NotFound {
+            provider: PROVIDER.into(),
+            path: format!("bucket {}", client.bucket),
+            source: None,
+            details: Default::default(),
+        }),
         // Object-level roles may not read bucket metadata: the store still works.
         Err(Error::PermissionDenied { .. }) => Ok(None),
         Err(e) => Err(e),
@@ -130,6 +133,7 @@ impl ObjectStore for GcsStore {
                 provider: PROVIDER.into(),
                 path: path.to_string(),
                 message,
+                details: Default::default(),
             })?,
         };
         if opts.head || range.is_empty() {
@@ -158,7 +162,7 @@ impl ObjectStore for GcsStore {
             return Err(match status_error(status, &body, name, OnPrecondition::Precondition) {
                 // The metadata was there a moment ago: the generation we pinned was replaced.
                 Error::NotFound { .. } if generation.is_some() => {
-                    Error::transient(PROVIDER, name, "the object was replaced or deleted while being read", None)
+                    Error::unavailable(PROVIDER, name, "the object was replaced or deleted while being read", None)
                 }
                 e => e,
             });
@@ -265,6 +269,7 @@ fn checked_length(
                             provider: PROVIDER.into(),
                             path: name,
                             message: format!("body longer than the {expected} bytes announced"),
+                            details: Default::default(),
                         };
                         return Some((Err(e), (body, seen, true)));
                     }
@@ -272,8 +277,12 @@ fn checked_length(
                 }
                 Some(Err(e)) => Some((Err(e), (body, seen, true))),
                 None if seen < expected => {
-                    let e =
-                        Error::transient(PROVIDER, name, format!("body ended after {seen} of {expected} bytes"), None);
+                    let e = Error::unavailable(
+                        PROVIDER,
+                        name,
+                        format!("body ended after {seen} of {expected} bytes"),
+                        None,
+                    );
                     Some((Err(e), (body, seen, true)))
                 }
                 None => None,
@@ -340,6 +349,6 @@ impl GcsStore {
                 None => return Err(Error::generic(PROVIDER, to.as_str(), "unfinished rewrite without a token", None)),
             };
         }
-        Err(Error::transient(PROVIDER, to.as_str(), "rewrite did not finish", None))
+        Err(Error::unavailable(PROVIDER, to.as_str(), "rewrite did not finish", None))
     }
 }

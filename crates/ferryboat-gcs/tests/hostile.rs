@@ -195,3 +195,19 @@ async fn a_hanging_server_is_a_timeout() {
     let err = list_all(&store(&server).await).await.unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
 }
+
+#[tokio::test]
+async fn rate_limits_are_throttled_with_their_reason() {
+    let server = HostileServer::start(|_: &Request| {
+        Reply::new(429).header("Content-Type", "application/json").body(
+            r#"{"error":{"code":429,"message":"slow down","errors":[{"reason":"rateLimitExceeded","message":"slow down"}]}}"#,
+        )
+    })
+    .await
+    .unwrap();
+    let s = store(&server).await;
+    let err = bounded("get", s.get(&ObjectPath::parse("k").unwrap())).await.unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(429), Some("rateLimitExceeded")), "{err:?}");
+    assert!(err.is_throttled() && err.is_retryable(), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err:?}");
+}

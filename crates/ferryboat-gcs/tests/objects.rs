@@ -279,3 +279,12 @@ async fn gzip_encoded_objects_are_read_as_stored() {
     assert_eq!(got.bytes().await.unwrap(), stored);
     assert_eq!(store.get_range(&k, 0..2).await.unwrap(), &stored[..2]);
 }
+
+#[tokio::test]
+async fn a_missing_object_keeps_the_status() {
+    let Some(store) = common::fresh_store("a_missing_object_keeps_the_status").await else { return };
+    let err = store.get(&key("not/here")).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert_eq!(err.status(), Some(404), "{err:?}");
+    assert!(!err.is_retryable() && !err.is_throttled(), "{err:?}");
+}

@@ -57,7 +57,7 @@ pub struct Failure {
     pub key: String,
     /// What was being done: `copy`, `compare`, `delete`.
     pub action: String,
-    /// The error kind (`Transient`, `Integrity`, …).
+    /// The error kind (`Unavailable`, `Integrity`, …).
     pub kind: String,
     /// The error message (never holds a secret: store errors are sanitised).
     pub reason: String,

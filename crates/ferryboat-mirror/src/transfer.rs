@@ -38,7 +38,12 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn integrity(ctx_provider: &str, path: &ObjectPath, message: String) -> Error {
-    Error::Integrity { provider: ctx_provider.to_string(), path: path.to_string(), message }
+    Error::Integrity {
+        provider: ctx_provider.to_string(),
+        path: path.to_string(),
+        message,
+        details: Default::default(),
+    }
 }
 
 /// Whether another attempt may succeed: transient errors, and verification failures (a

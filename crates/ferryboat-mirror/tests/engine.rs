@@ -289,7 +289,7 @@ async fn failures_are_reported_with_key_and_reason_and_block_deletes() {
     assert_eq!(report.failed, 20);
     assert!(!report.in_sync);
     let f = &report.failures[0];
-    assert!(f.key.starts_with("f/") && f.kind == "Transient" && f.attempts == 2, "{f:?}");
+    assert!(f.key.starts_with("f/") && f.kind == "Unavailable" && f.attempts == 2, "{f:?}");
     assert_eq!(report.deleted, 0);
     assert!(dst.exists(&key("stale")).await.unwrap());
     let json = serde_json::to_value(&report).unwrap();

@@ -255,17 +255,24 @@ impl Inner {
 
     /// Turns a failed conditional write's error into the trait's answer for that mode.
     pub(crate) fn conditional_error(&self, path: &ObjectPath, mode: &PutMode, err: Error) -> Error {
+        // The answer's status and code stay with the error the mode turns it into.
+        let details = err.details().cloned().map(Box::new);
         match (mode, &err) {
-            (PutMode::Create, Error::Precondition { .. }) => {
-                Error::AlreadyExists { provider: self.provider().into(), path: path.to_string() }
-            }
-            (PutMode::Create, Error::Generic { message, .. }) if message.contains("(HTTP 409)") => {
-                Error::AlreadyExists { provider: self.provider().into(), path: path.to_string() }
-            }
+            (PutMode::Create, Error::Precondition { .. }) => Error::AlreadyExists {
+                provider: self.provider().into(),
+                path: path.to_string(),
+                details: details.clone(),
+            },
+            (PutMode::Create, Error::Generic { .. }) if err.status() == Some(409) => Error::AlreadyExists {
+                provider: self.provider().into(),
+                path: path.to_string(),
+                details: details.clone(),
+            },
             (PutMode::Update(_), Error::NotFound { .. }) => Error::Precondition {
                 provider: self.provider().into(),
                 path: path.to_string(),
                 message: "the object to update does not exist".into(),
+                details: details.clone(),
             },
             _ => err,
         }

@@ -98,6 +98,7 @@ async fn batch(s: &Inner, chunk: Vec<Result<ObjectPath>>) -> Vec<Result<ObjectPa
                         provider: s.provider().into(),
                         path: key.to_string(),
                         message: why.clone(),
+                        details: Default::default(),
                     })),
                     Some((_, why)) => results.push(Err(Error::generic(
                         s.provider(),
@@ -126,7 +127,7 @@ fn fail_all(mut results: Vec<Result<ObjectPath>>, keys: Vec<ObjectPath>, err: Er
     for key in keys {
         let e = match first.take() {
             Some(e) => e,
-            None if retryable => Error::transient(&provider, key.as_str(), message.clone(), None),
+            None if retryable => Error::unavailable(&provider, key.as_str(), message.clone(), None),
             None => Error::generic(&provider, key.as_str(), message.clone(), None),
         };
         results.push(Err(e));

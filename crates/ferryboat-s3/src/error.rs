@@ -2,7 +2,7 @@
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use ferryboat_core::Error;
+use ferryboat_core::{Error, ErrorDetails};
 
 /// What every error message needs to say where it happened.
 #[derive(Debug, Clone)]
@@ -24,6 +24,10 @@ const AUTH_CODES: &[&str] = &[
     "InvalidSecurity",
     "MissingSecurityHeader",
 ];
+
+/// Error codes asking the client to slow down.
+const THROTTLE_CODES: &[&str] =
+    &["SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"];
 
 /// Error codes the same request may get past later.
 const TRANSIENT_CODES: &[&str] = &[
@@ -139,12 +143,30 @@ impl ErrorContext {
         self.map_failure(path, Failure::from_sdk(err))
     }
 
+    /// Maps a failure, keeping its HTTP status, its S3 error code and whether a retry may
+    /// get past it (decided from the status and code, never the message).
     pub(crate) fn map_failure(&self, path: &str, f: Failure) -> Error {
+        let status = f.status.unwrap_or(0);
+        let throttled = f.code_is(THROTTLE_CODES) || status == 429;
+        let retryable = match f.kind {
+            FailureKind::Timeout | FailureKind::Dispatch | FailureKind::Response => true,
+            FailureKind::Construction | FailureKind::Refused => false,
+            FailureKind::Service => throttled || f.code_is(TRANSIENT_CODES) || status >= 500,
+        };
+        let details = ErrorDetails::default()
+            .with_status(f.status)
+            .with_code(f.code.clone())
+            .with_retryable(retryable)
+            .with_throttled(throttled);
+        self.map_kind(path, f, retryable).with_details(details)
+    }
+
+    fn map_kind(&self, path: &str, f: Failure, retryable: bool) -> Error {
         let provider = self.provider.clone();
         let at = if path.is_empty() { self.bucket.clone() } else { path.to_string() };
         match f.kind {
             FailureKind::Timeout => {
-                return Error::transient(
+                return Error::unavailable(
                     provider,
                     at,
                     format!("timed out talking to {}: {}", self.endpoint, f.message),
@@ -152,7 +174,7 @@ impl ErrorContext {
                 )
             }
             FailureKind::Dispatch => {
-                return Error::transient(
+                return Error::unavailable(
                     provider,
                     self.endpoint.clone(),
                     format!("cannot reach {}: {}", self.endpoint, f.message),
@@ -160,7 +182,7 @@ impl ErrorContext {
                 )
             }
             FailureKind::Response => {
-                return Error::transient(
+                return Error::unavailable(
                     provider,
                     at,
                     format!("broken response from {}: {}", self.endpoint, f.message),
@@ -175,24 +197,29 @@ impl ErrorContext {
         }
         let status = f.status.unwrap_or(0);
         if f.code_is(&["NoSuchBucket"]) {
-            return Error::NotFound { provider, path: self.bucket.clone(), source: Some(bucket_missing(&self.bucket)) };
+            return Error::NotFound {
+                provider,
+                path: self.bucket.clone(),
+                source: Some(bucket_missing(&self.bucket)),
+                details: Default::default(),
+            };
         }
         if f.code_is(AUTH_CODES) || status == 401 {
-            return Error::Unauthenticated { provider, message: f.describe() };
+            return Error::Unauthenticated { provider, message: f.describe(), details: Default::default() };
         }
         if f.code_is(&["NotImplemented"]) || status == 501 {
-            return Error::NotSupported { provider, operation: f.describe() };
+            return Error::NotSupported { provider, operation: f.describe(), details: Default::default() };
         }
-        if f.code_is(TRANSIENT_CODES) || status == 429 || status >= 500 {
+        if retryable {
             let message = f.describe();
-            return Error::transient(provider, at, message, Some(f.source));
+            return Error::unavailable(provider, at, message, Some(f.source));
         }
         match status {
-            304 => Error::NotModified { provider, path: at },
-            403 => Error::PermissionDenied { provider, path: at, message: f.describe() },
-            404 => Error::NotFound { provider, path: at, source: Some(f.source) },
-            412 => Error::Precondition { provider, path: at, message: f.describe() },
-            416 => Error::InvalidRange { provider, path: at, message: f.describe() },
+            304 => Error::NotModified { provider, path: at, details: Default::default() },
+            403 => Error::PermissionDenied { provider, path: at, message: f.describe(), details: Default::default() },
+            404 => Error::NotFound { provider, path: at, source: Some(f.source), details: Default::default() },
+            412 => Error::Precondition { provider, path: at, message: f.describe(), details: Default::default() },
+            416 => Error::InvalidRange { provider, path: at, message: f.describe(), details: Default::default() },
             _ => {
                 let message = f.describe();
                 Error::generic(provider, at, message, Some(f.source))
@@ -241,10 +268,10 @@ mod tests {
             (304, None, ErrorKind::NotModified, "a/b"),
             (412, Some("PreconditionFailed"), ErrorKind::Precondition, "a/b"),
             (416, Some("InvalidRange"), ErrorKind::InvalidRange, "a/b"),
-            (503, Some("SlowDown"), ErrorKind::Transient, "a/b"),
-            (500, None, ErrorKind::Transient, "a/b"),
-            (429, None, ErrorKind::Transient, "a/b"),
-            (400, Some("RequestTimeout"), ErrorKind::Transient, "a/b"),
+            (503, Some("SlowDown"), ErrorKind::Unavailable, "a/b"),
+            (500, None, ErrorKind::Unavailable, "a/b"),
+            (429, None, ErrorKind::Unavailable, "a/b"),
+            (400, Some("RequestTimeout"), ErrorKind::Unavailable, "a/b"),
             (501, Some("NotImplemented"), ErrorKind::NotSupported, ""),
             (400, Some("InvalidArgument"), ErrorKind::Generic, "a/b"),
         ];

@@ -80,7 +80,7 @@ impl MultipartUpload for S3Upload {
             if s.sign_payload { req.send().await } else { req.customize().disable_payload_signing().send().await };
         let out = sent.map_err(|e| s.errors.map(self.path.as_str(), e))?;
         let token = unquote(out.e_tag()).ok_or_else(|| {
-            Error::transient(s.provider(), self.path.as_str(), format!("UploadPart {number} returned no etag"), None)
+            Error::unavailable(s.provider(), self.path.as_str(), format!("UploadPart {number} returned no etag"), None)
         })?;
         Ok(PartInfo { number, token, size })
     }
@@ -233,11 +233,14 @@ pub(crate) async fn copy_between(
             etag: unquote(out.copy_object_result().and_then(|r| r.e_tag())),
             version: out.version_id().map(str::to_string),
         }),
+        // A source over CopyObject's limit is refused with `EntityTooLarge` or (AWS, moto)
+        // `InvalidRequest`; the source's size, not the message, says whether that was why.
         Err(e) => match s.errors.map(src.key, e) {
-            Error::Generic { message, .. }
-                if message.contains("copy source is larger") || message.starts_with("EntityTooLarge") =>
-            {
+            err if matches!(err.code(), Some("EntityTooLarge" | "InvalidRequest")) => {
                 let meta = head(s, src).await?;
+                if meta.size <= COPY_OBJECT_MAX {
+                    return Err(err);
+                }
                 copy_multipart(s, src, to, meta, replace).await
             }
             err => Err(err),
@@ -314,7 +317,7 @@ async fn copy_multipart(
                     .await
                     .map_err(|e| s.errors.map(from.key, e))?;
                 let etag = out.copy_part_result().and_then(|r| r.e_tag()).map(str::to_string).ok_or_else(|| {
-                    Error::transient(
+                    Error::unavailable(
                         s.provider(),
                         to.as_str(),
                         format!("UploadPartCopy {number} returned no etag"),

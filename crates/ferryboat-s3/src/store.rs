@@ -127,7 +127,7 @@ impl S3Store {
 fn suffix_refused(e: &Error) -> bool {
     match e {
         Error::InvalidRange { .. } | Error::NotSupported { .. } => true,
-        Error::Transient { message, .. } => message.contains("(HTTP 500)"),
+        Error::Unavailable { .. } => e.status() == Some(500),
         _ => false,
     }
 }
@@ -209,8 +209,12 @@ impl ObjectStore for S3Store {
         if opts.head {
             return s.head_object(path, &opts).await;
         }
-        let invalid_range =
-            |message: String| Error::InvalidRange { provider: s.provider().into(), path: path.to_string(), message };
+        let invalid_range = |message: String| Error::InvalidRange {
+            provider: s.provider().into(),
+            path: path.to_string(),
+            message,
+            details: Default::default(),
+        };
         // Ranges S3 would silently ignore (serving the whole object) are refused here.
         match &opts.range {
             Some(GetRange::Bounded(r)) if r.start >= r.end => {
@@ -368,7 +372,7 @@ fn body_stream(body: ByteStream, errors: ErrorContext, path: String) -> BoxStrea
             match body.try_next().await {
                 Ok(Some(chunk)) => Ok(Some((chunk, body))),
                 Ok(None) => Ok(None),
-                Err(e) => Err(Error::transient(
+                Err(e) => Err(Error::unavailable(
                     errors.provider,
                     path,
                     format!("reading the body from {} failed", errors.endpoint),

@@ -38,10 +38,10 @@ async fn s3s_fs_keeps_or_refuses_each_awkward_key() {
                 ("root-folder-marker", ErrorKind::Generic),
                 ("folder-marker", ErrorKind::Generic),
                 ("trailing-slashes", ErrorKind::Generic),
-                ("leading-slash", ErrorKind::Transient),
-                ("dotdot-last", ErrorKind::Transient),
-                ("dir-child", ErrorKind::Transient),
-                ("long-segment", ErrorKind::Transient),
+                ("leading-slash", ErrorKind::Unavailable),
+                ("dotdot-last", ErrorKind::Unavailable),
+                ("dir-child", ErrorKind::Unavailable),
+                ("long-segment", ErrorKind::Unavailable),
             ];
             let aliases = "s3s-fs stores it under another name (the path its file system resolves)";
             let not_run = [

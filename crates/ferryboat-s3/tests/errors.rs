@@ -75,3 +75,22 @@ async fn unreachable_endpoint_is_transient_naming_it_within_the_timeout() {
     assert!(err.is_retryable(), "{err:?}");
     assert!(err.to_string().contains(&endpoint), "the message names the endpoint: {err}");
 }
+
+#[tokio::test]
+async fn a_missing_key_keeps_the_status_and_the_s3_code() {
+    let Some(emu) = emulators::moto() else {
+        return emulators::skip("a_missing_key_keeps_the_status_and_the_s3_code", "moto is not available");
+    };
+    let store = open(&emu, config(&emu, &fresh_bucket("codes"), "generic", emulator_quirks(&emu))).await;
+    let missing = ObjectPath::parse("not/here").unwrap();
+    let err = store.get(&missing).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert_eq!((err.status(), err.code()), (Some(404), Some("NoSuchKey")), "{err:?}");
+    assert!(!err.is_retryable() && !err.is_throttled(), "{err:?}");
+    // A create-only write over an existing key: the 412 stays with the AlreadyExists it means.
+    let key = ObjectPath::parse("there").unwrap();
+    store.put(&key, Bytes::from_static(b"x")).await.unwrap();
+    let err = store.put_if_not_exists(&key, Bytes::from_static(b"y")).await.unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err:?}");
+    assert_eq!(err.status(), Some(412), "{err:?}");
+}

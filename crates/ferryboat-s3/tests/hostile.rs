@@ -282,3 +282,32 @@ async fn a_hanging_server_is_a_timeout() {
     let err = get_all(&s, "k").await.unwrap_err();
     assert!(err.is_retryable(), "a closed connection: {err:?}");
 }
+
+fn s3_error(code: &str) -> String {
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>m</Message></Error>")
+}
+
+#[tokio::test]
+async fn throttling_is_a_property_of_the_error_with_its_status_and_code() {
+    for (status, code, throttled) in
+        [(503, "SlowDown", true), (429, "TooManyRequests", true), (500, "InternalError", false)]
+    {
+        let body = s3_error(code);
+        let server = HostileServer::start(move |_: &Request| {
+            Reply::new(status).header("Content-Type", "application/xml").body(body.clone())
+        })
+        .await
+        .unwrap();
+        let err = get_all(&store(&server), "k").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{code}: {err:?}");
+        assert_eq!((err.status(), err.code()), (Some(status), Some(code)), "{err:?}");
+        assert!(err.is_retryable(), "{code}: {err:?}");
+        assert_eq!(err.is_throttled(), throttled, "{code}: {err:?}");
+    }
+    // A refusal is neither, and keeps its code too.
+    let server = HostileServer::start(|_: &Request| Reply::new(403).body(s3_error("AccessDenied"))).await.unwrap();
+    let err = get_all(&store(&server), "k").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err:?}");
+    assert_eq!((err.status(), err.code()), (Some(403), Some("AccessDenied")), "{err:?}");
+    assert!(!err.is_retryable() && !err.is_throttled(), "{err:?}");
+}

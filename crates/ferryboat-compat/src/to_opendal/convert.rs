@@ -9,6 +9,7 @@ use opendal::{Error, ErrorKind, Metadata, Result};
 /// retry layer retries them.
 pub(crate) fn od_err(e: FerryError) -> Error {
     let kind = match e.kind() {
+        _ if e.is_throttled() => ErrorKind::RateLimited,
         FerryKind::NotFound => ErrorKind::NotFound,
         FerryKind::AlreadyExists => ErrorKind::AlreadyExists,
         FerryKind::Precondition | FerryKind::NotModified => ErrorKind::ConditionNotMatch,

@@ -25,9 +25,9 @@ use crate::types::{
 /// One kind of failure [`FaultStore`] injects.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultKind {
-    /// The request fails as a 503 would: `Error::Transient`, nothing done.
+    /// The request fails as a 503 would: `Error::Unavailable`, nothing done.
     ServerError,
-    /// The connection resets: `Error::Transient`, nothing done.
+    /// The connection resets: `Error::Unavailable`, nothing done.
     Reset,
     /// A read's body stops halfway with a transient error (listings: after a few items).
     BrokenBody,
@@ -35,7 +35,7 @@ pub enum FaultKind {
     TruncatedBody,
     /// The request succeeds after this delay.
     Latency(Duration),
-    /// A write is carried out, then its response is lost (`Error::Transient`): the caller
+    /// A write is carried out, then its response is lost (`Error::Unavailable`): the caller
     /// cannot tell whether it landed. Reads and listings are not affected.
     LostResponse,
 }
@@ -101,7 +101,7 @@ impl FaultStore {
     }
 
     fn error(&self, path: &str, what: &str) -> Error {
-        Error::transient(&self.inner.info().provider, path, format!("injected fault: {what}"), None)
+        Error::unavailable(&self.inner.info().provider, path, format!("injected fault: {what}"), None)
     }
 
     /// Runs a request that has no body under a fault: fail before it, delay it, lose its

@@ -67,7 +67,11 @@ impl JurisdictionPolicy {
     /// policy: call it on the store the policy is about to wrap.
     pub fn check(&self, store: &dyn crate::store::ObjectStore) -> Result<()> {
         match self.refusal(store.info()) {
-            Some(reason) => Err(Error::PolicyViolation { provider: store.info().provider.clone(), message: reason }),
+            Some(reason) => Err(Error::PolicyViolation {
+                provider: store.info().provider.clone(),
+                message: reason,
+                details: Default::default(),
+            }),
             None => Ok(()),
         }
     }
@@ -102,6 +106,7 @@ impl Hook for JurisdictionPolicy {
                 let e = Error::PolicyViolation {
                     provider: store.provider.clone(),
                     message: format!("{} {:?} refused: {reason}", op.name, op.path),
+                    details: Default::default(),
                 };
                 async move { Err(e) }.boxed()
             }

@@ -331,7 +331,7 @@ impl Resume {
                         return Some((Ok(chunk), (r, Some(body), started, attempt)));
                     }
                     None if r.remaining.is_empty() => return None,
-                    None => Error::transient(
+                    None => Error::unavailable(
                         &r.inner.info().provider,
                         r.path.as_str(),
                         format!("body ended {} bytes early", r.remaining.end - r.remaining.start),
@@ -372,7 +372,12 @@ impl Resume {
     }
 
     fn integrity(&self, message: String) -> Error {
-        Error::Integrity { provider: self.inner.info().provider.clone(), path: self.path.to_string(), message }
+        Error::Integrity {
+            provider: self.inner.info().provider.clone(),
+            path: self.path.to_string(),
+            message,
+            details: Default::default(),
+        }
     }
 }
 

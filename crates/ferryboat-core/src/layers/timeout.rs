@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::info::StoreInfo;
 use crate::types::ObjectMeta;
 
-/// A hook that fails slow requests with a retryable `Error::Transient`, so a hung server
+/// A hook that fails slow requests with a retryable `Error::Unavailable`, so a hung server
 /// becomes an error a retry or failover layer can act on, never a hang.
 ///
 /// ```
@@ -35,7 +35,7 @@ impl Default for Timeout {
 }
 
 fn timed_out(store: &StoreInfo, path: &str, what: String) -> Error {
-    Error::transient(&store.provider, path, what, None)
+    Error::unavailable(&store.provider, path, what, None)
 }
 
 /// Ends `items` with a timeout error when the next one takes longer than `idle`.

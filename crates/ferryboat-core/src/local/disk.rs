@@ -125,6 +125,7 @@ impl Root {
                 provider: PROVIDER.into(),
                 path: key.to_string(),
                 message: format!("a parent of this key is a symbolic link that cannot be followed: {e}"),
+                details: Default::default(),
             }),
             Err(e) if conflicts(&e) => Err(conflict(key)),
             Err(e) => Err(io_error(e, key.as_str(), "creating parent directories")),
@@ -175,7 +176,11 @@ impl Root {
                 return Err(conflict(key));
             }
             if create_only && e.kind() == io::ErrorKind::AlreadyExists {
-                return Err(Error::AlreadyExists { provider: PROVIDER.into(), path: key.to_string() });
+                return Err(Error::AlreadyExists {
+                    provider: PROVIDER.into(),
+                    path: key.to_string(),
+                    details: Default::default(),
+                });
             }
             if conflicts(&e) {
                 return Err(conflict(key));
@@ -343,20 +348,27 @@ pub(crate) fn conflict(key: &ObjectPath) -> Error {
 /// `PermissionDenied`.
 pub(crate) fn io_error(e: io::Error, key: &str, action: &str) -> Error {
     match e.kind() {
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => {
-            Error::NotFound { provider: PROVIDER.into(), path: key.into(), source: Some(Box::new(e)) }
-        }
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => Error::NotFound {
+            provider: PROVIDER.into(),
+            path: key.into(),
+            source: Some(Box::new(e)),
+            details: Default::default(),
+        },
         io::ErrorKind::InvalidFilename => Error::InvalidPath {
             path: key.chars().take(200).collect(),
             reason: format!("the local filesystem cannot hold this name: {e}"),
         },
-        io::ErrorKind::PermissionDenied => {
-            Error::PermissionDenied { provider: PROVIDER.into(), path: key.into(), message: format!("{action}: {e}") }
-        }
+        io::ErrorKind::PermissionDenied => Error::PermissionDenied {
+            provider: PROVIDER.into(),
+            path: key.into(),
+            message: format!("{action}: {e}"),
+            details: Default::default(),
+        },
         _ if e.raw_os_error() == Some(ELOOP) => Error::PermissionDenied {
             provider: PROVIDER.into(),
             path: key.into(),
             message: format!("{action}: symbolic link refused: {e}"),
+            details: Default::default(),
         },
         _ => Error::generic(PROVIDER, key, format!("{action}: {e}"), Some(Box::new(e))),
     }

@@ -212,7 +212,11 @@ fn rename_blocking(root: &Root, from: &ObjectPath, to: &ObjectPath, mode: CopyMo
     };
     if from == to {
         return match mode {
-            CopyMode::Create => Err(Error::AlreadyExists { provider: PROVIDER.into(), path: to.to_string() }),
+            CopyMode::Create => Err(Error::AlreadyExists {
+                provider: PROVIDER.into(),
+                path: to.to_string(),
+                details: Default::default(),
+            }),
             CopyMode::Overwrite => Ok(()),
         };
     }
@@ -268,6 +272,7 @@ fn body(file: std::fs::File, key: ObjectPath, range: std::ops::Range<u64>) -> Bo
                     provider: PROVIDER.into(),
                     path: key.to_string(),
                     message: format!("file ended with {remaining} bytes still expected (changed outside the store?)"),
+                    details: Default::default(),
                 });
             }
             let n = (n as u64).min(remaining);
@@ -323,6 +328,7 @@ impl ObjectStore for LocalStore {
                 provider: PROVIDER.into(),
                 path: path.to_string(),
                 message,
+                details: Default::default(),
             })?,
         };
         if opts.head {

@@ -234,6 +234,7 @@ fn complete(root: &Root, id: &str, min_part: u64, parts: &[PartInfo]) -> Result<
                 provider: PROVIDER.into(),
                 path: key.into(),
                 message: format!("part {} token does not match the uploaded part", part.number),
+                details: Default::default(),
             });
         }
         if i + 1 < parts.len() && size < min_part {

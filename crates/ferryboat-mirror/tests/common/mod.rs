@@ -118,7 +118,7 @@ impl ObjectStore for TestStore {
     }
     async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
         if !self.truncate_gets && self.roll() {
-            return Err(Error::transient("test", path.as_str(), "injected 503", None));
+            return Err(Error::unavailable("test", path.as_str(), "injected 503", None));
         }
         let mut r = self.inner.put_opts(path, data, opts).await?;
         self.wrote(path);
