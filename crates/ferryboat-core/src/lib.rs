@@ -21,6 +21,7 @@ pub mod local;
 pub mod memory;
 pub mod path;
 pub mod prefix;
+pub mod resume;
 pub mod store;
 pub mod types;
 pub mod upload;

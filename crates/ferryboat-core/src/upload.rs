@@ -3,14 +3,13 @@
 //! The framework owns part sizing, concurrency and per-part retry; a backend only knows how
 //! to send one part (the idea OpenDAL's multipart writer is built on).
 
-use std::time::Duration;
-
 use bytes::{Bytes, BytesMut};
 use futures::stream::{BoxStream, FuturesUnordered, StreamExt};
 
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::path::ObjectPath;
+use crate::resume::{retry_request, ResumeConfig};
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{PartInfo, PutOptions, PutResult};
 
@@ -27,13 +26,14 @@ pub struct UploadConfig {
     pub concurrency: usize,
     /// The stream's total length, if known: lets part sizes be chosen exactly.
     pub expected_size: Option<u64>,
-    /// Attempts per part for retryable errors (1 = no retry).
+    /// Tries of each part's request for retryable errors (1 = no retry): a part cut on the
+    /// way is sent again alone.
     pub part_attempts: u32,
 }
 
 impl Default for UploadConfig {
     fn default() -> Self {
-        UploadConfig { part_size: 8 * MIB, concurrency: 4, expected_size: None, part_attempts: 3 }
+        UploadConfig { part_size: 8 * MIB, concurrency: 4, expected_size: None, part_attempts: 10 }
     }
 }
 
@@ -224,18 +224,11 @@ async fn send_parts(
     Ok(parts)
 }
 
+/// Sends one part, alone again if it fails on the way (the parts already accepted stay):
+/// `attempts` tries of this one request.
 async fn send_part(upload: &dyn MultipartUpload, number: u32, data: Bytes, attempts: u32) -> Result<PartInfo> {
-    let mut attempt = 1;
-    loop {
-        match upload.put_part(number, data.clone()).await {
-            Err(e) if e.is_retryable() && attempt < attempts => {
-                tracing::debug!(part = number, attempt, error = %e, "retrying part");
-                tokio::time::sleep(Duration::from_millis(100 * (1 << attempt.min(6)))).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
+    let config = ResumeConfig { attempts: attempts.max(1), ..ResumeConfig::default() };
+    retry_request(&config, upload.upload_id(), u64::from(number), || upload.put_part(number, data.clone())).await
 }
 
 #[cfg(test)]

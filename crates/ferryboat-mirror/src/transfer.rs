@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use ferryboat_core::resume::{self, ResumeConfig};
 use ferryboat_core::{
-    Error, GetResult, Metadata, ObjectMeta, ObjectPath, ObjectStoreExt, PutOptions, Result, UploadConfig,
+    Error, GetOptions, GetResult, Metadata, ObjectMeta, ObjectPath, ObjectStoreExt, PutOptions, Result, UploadConfig,
 };
 use futures::stream::{BoxStream, StreamExt};
 use md5::Md5;
@@ -163,11 +164,14 @@ impl Ctx {
             .await
             .map_err(|_| Error::generic("mirror", listed.path.as_str(), "transfer budget closed", None))?;
         self.counters.get.inc();
-        let got = match self.src.get(&listed.path).await {
-            Ok(g) => g,
-            Err(Error::NotFound { .. }) => return Ok(CopyOutcome::Vanished),
-            Err(e) => return Err(e),
-        };
+        // A body cut on the way resumes from the byte it reached, pinned to the etag; only a
+        // source that changed meanwhile sends the copy back to its start.
+        let got =
+            match resume::get(self.src.clone(), &listed.path, GetOptions::default(), &ResumeConfig::default()).await {
+                Ok(g) => g,
+                Err(Error::NotFound { .. }) => return Ok(CopyOutcome::Vanished),
+                Err(e) => return Err(e),
+            };
         let size = got.range.end - got.range.start;
         let (carried, not_carried) = carry(self.src.as_ref(), self.dst.as_ref(), &got.meta);
         let records = self.dst.capabilities().user_metadata;
@@ -244,7 +248,8 @@ impl Ctx {
                 part_size: self.opts.part_size,
                 concurrency: self.opts.part_concurrency,
                 expected_size: Some(size),
-                part_attempts: 3,
+                // Counted per part: a part cut on the way is sent again alone.
+                part_attempts: ResumeConfig::default().attempts,
             };
             self.counters.put.add(size.div_ceil(self.opts.part_size.max(1)) + 2);
             let opts = with(metadata);
@@ -306,7 +311,8 @@ impl Ctx {
             }
             VerifyMode::Hash => {
                 self.counters.get.inc();
-                let mut body = self.dst.get(path).await?.body;
+                let opts = GetOptions::default();
+                let mut body = resume::get(self.dst.clone(), path, opts, &ResumeConfig::default()).await?.body;
                 let mut hasher = Sha256::new();
                 let mut n = 0u64;
                 while let Some(chunk) = body.next().await {

@@ -8,6 +8,8 @@
 //!   bodies, endless redirects, hangs, huge bodies), to point backends at.
 //! - [`counting`] and [`forwarding`]: a store that counts what reaches it, and the check that
 //!   a layer forwards batch deletes, renames, listings and presigning unchanged.
+//! - [`proxy`]: a WAN between a client and a local server: added round trip, bandwidth cap,
+//!   and connections cut mid-stream (resets, truncated messages, lost responses).
 //! - [`emulators`]: find the emulators `scripts/test` started, or skip (fail under
 //!   `FERRY_REQUIRE_EMULATORS=1`).
 
@@ -15,5 +17,6 @@ pub mod counting;
 pub mod emulators;
 pub mod forwarding;
 pub mod hostile;
+pub mod proxy;
 pub mod server;
 pub mod suite;
