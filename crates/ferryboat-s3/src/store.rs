@@ -176,6 +176,7 @@ pub(crate) fn capabilities(q: &Quirks) -> Capabilities {
     c.attributes = ferryboat_core::AttributeSupport::ALL;
     c.storage_class = true;
     c.list_etags = true;
+    c.list_seeks = true;
     c.presign = true;
     c
 }

@@ -11,5 +11,6 @@
 
 pub mod emulators;
 pub mod hostile;
+pub mod ranges;
 pub mod server;
 pub mod suite;
