@@ -6,11 +6,14 @@
 //!   answers, stop it on drop.
 //! - [`hostile`]: a scriptable HTTP server that misbehaves on purpose (wrong lengths, cut
 //!   bodies, endless redirects, hangs, huge bodies), to point backends at.
+//! - [`proxy`]: a WAN between a client and a local server: added round trip, bandwidth cap,
+//!   and connections cut mid-stream (resets, truncated messages, lost responses).
 //! - [`emulators`]: find the emulators `scripts/test` started, or skip (fail under
 //!   `FERRY_REQUIRE_EMULATORS=1`).
 
 pub mod emulators;
 pub mod hostile;
+pub mod proxy;
 pub mod ranges;
 pub mod server;
 pub mod suite;
