@@ -227,6 +227,23 @@ def main():
         parts.append(f"## The mirror's diff at scale\n\n{d['keys']:,} keys per side (synthetic listings, dry run): "
                      f"{d['secs']:.1f} s, peak RSS **{d['peak_rss_kib'] / 1024:.0f} MiB** (target ≤ 150 MiB); "
                      f"planned {d['to_copy']:,} copies and {d['to_delete']:,} deletes.\n")
+    listing = f"{out}/listing.json"
+    if os.path.exists(listing):
+        rows = []
+        for line in open(listing):
+            if line.strip():
+                r = json.loads(line)
+                rows.append([f"{r['rtt_ms']} ms", f"{r['keys']:,}",
+                             f"{r['one_stream_s']:.2f} s ({r['one_stream_min']:.2f}–{r['one_stream_max']:.2f})",
+                             f"{r['parallel_s']:.2f} s ({r['parallel_min']:.2f}–{r['parallel_max']:.2f})",
+                             f"**{r['speedup']:.1f}×**", "≥ 5× at 20 ms"])
+        if rows:
+            parts.append("## Parallel listing\n\nOne flat listing of a Ceph RGW bucket through the testkit's WAN proxy "
+                         "(`ferryboat_testkit::proxy`) at each round trip: one listing stream (page after page) against "
+                         "`ferryboat_core::ranges::list_parallel` at its defaults (16 ranges at once, 1,000 keys each), "
+                         f"median of {r['rounds']} rounds with the fastest and slowest "
+                         "(`crates/ferryboat-s3/examples/list_wan.rs`).\n\n"
+                         + table(["round trip", "keys", "one stream", "parallel", "speed-up", "target"], rows) + "\n")
     sections = (
         ("engines", "S3 engines on one s3s-fs server",
          "ferryboat-s3 against raw aws-sdk-s3, object_store and OpenDAL on the same server and objects. "

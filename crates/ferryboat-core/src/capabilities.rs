@@ -72,6 +72,10 @@ pub struct Capabilities {
     pub list_etags: bool,
     /// Presigned URLs can be made.
     pub presign: bool,
+    /// A listing with an offset starts at that offset on the server (S3's `start-after`,
+    /// GCS's `startOffset`), so listing from a key costs no more than the keys after it and
+    /// key ranges can be listed in parallel ([`crate::ranges`]).
+    pub list_seeks: bool,
 }
 
 impl Default for Capabilities {
@@ -99,6 +103,7 @@ impl Default for Capabilities {
             storage_class: false,
             list_etags: false,
             presign: false,
+            list_seeks: false,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod memory;
 pub mod path;
 pub mod prefix;
 pub mod resume;
+pub mod ranges;
 pub mod store;
 pub mod types;
 pub mod upload;

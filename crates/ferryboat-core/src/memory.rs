@@ -92,6 +92,7 @@ impl MemoryStore {
             attributes: crate::capabilities::AttributeSupport::ALL,
             storage_class: true,
             list_etags: true,
+            list_seeks: true,
             ..Capabilities::default()
         };
         MemoryStore {

@@ -64,6 +64,7 @@ impl GcsStore {
         caps.attributes = ferryboat_core::AttributeSupport::ALL;
         caps.storage_class = true;
         caps.list_etags = true;
+        caps.list_seeks = true;
         caps.presign = client.signer.is_some();
         Ok(GcsStore { client: Arc::new(client), info: Arc::new(info), caps: Arc::new(caps) })
     }

@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 use crate::compare::Verdict;
 use crate::context::Ctx;
 use crate::filter::Selector;
-use crate::merge::{Entry, Merge};
+use crate::merge::{Entry, Listing, Merge};
 use crate::options::MirrorOptions;
 use crate::report::{Failure, MirrorReport, Progress, Rule};
 use crate::transfer::CopyOutcome;
@@ -151,7 +151,9 @@ impl Mirror {
     /// Both listings under the run's prefix, merged in key order.
     fn merge(&self) -> Merge {
         let opts = &self.opts;
-        Merge::new(&self.src, &self.dst, opts.filters.prefix.clone(), opts.list_read_ahead, opts.list_by_level)
+        let how =
+            if opts.list_by_level { Listing::ByLevel } else { Listing::Flat { concurrency: opts.list_concurrency } };
+        Merge::new(&self.src, &self.dst, opts.filters.prefix.clone(), opts.list_read_ahead, how)
     }
 
     /// Multipart uploads left by a crashed run are billed and invisible: abort those under

@@ -2,6 +2,8 @@
 //!
 //! Each listing is read by its own task into a bounded channel, so listing runs ahead of
 //! (and concurrently with) comparison and copying while memory stays at the channel's size.
+//! Where a store's listing seeks ([`ferryboat_core::Capabilities::list_seeks`]), a side is
+//! listed as concurrent key ranges ([`ferryboat_core::ranges`]), still in key order.
 //!
 //! A listing's [`ErrorKind::InvalidPath`] item is one key the store could not name: it
 //! becomes an [`Entry::Unlisted`] (a named failure of that key) and the listing goes on.
@@ -11,6 +13,7 @@ use std::cmp::Ordering;
 
 use std::collections::VecDeque;
 
+use ferryboat_core::ranges::{list_parallel, ParallelListing};
 use ferryboat_core::{Error, ErrorKind, ListOptions, ObjectMeta, ObjectPath, ObjectStore, Result};
 use futures::stream::{BoxStream, StreamExt};
 use std::sync::Arc;
@@ -63,12 +66,19 @@ impl Side {
         store: &Arc<dyn ObjectStore>,
         prefix: Option<ObjectPath>,
         read_ahead: usize,
-        by_level: bool,
+        how: Listing,
     ) -> Self {
         let (tx, rx) = mpsc::channel(read_ahead.max(1));
         let opts = ListOptions { prefix, offset: None };
-        let mut listing: BoxStream<'static, Result<ObjectMeta>> =
-            if by_level { ferryboat_core::walk::by_level(store.clone(), opts) } else { store.list_opts(opts) };
+        let mut listing: BoxStream<'static, Result<ObjectMeta>> = match how {
+            Listing::ByLevel => ferryboat_core::walk::by_level(store.clone(), opts),
+            // Key ranges listed at once pay only where a listing can start at its offset.
+            Listing::Flat { concurrency } if concurrency > 1 && store.capabilities().list_seeks => {
+                let cfg = ParallelListing { concurrency, ..ParallelListing::default() };
+                list_parallel(store.clone(), opts, None, cfg)
+            }
+            Listing::Flat { .. } => store.list_opts(opts),
+        };
         let task = tokio::spawn(async move {
             while let Some(item) = listing.next().await {
                 let failed = item.as_ref().is_err_and(|e| !is_key_error(e));
@@ -128,6 +138,15 @@ impl Side {
     }
 }
 
+/// How each side is listed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Listing {
+    /// One directory level at a time ([`ferryboat_core::walk::by_level`]).
+    ByLevel,
+    /// Flat, as `concurrency` key ranges at once where the store's listing seeks.
+    Flat { concurrency: usize },
+}
+
 /// The merged listing of `src` and `dst` under `prefix`, in key order.
 pub(crate) struct Merge {
     src: Side,
@@ -140,11 +159,11 @@ impl Merge {
         dst: &Arc<dyn ObjectStore>,
         prefix: Option<ObjectPath>,
         read_ahead: usize,
-        by_level: bool,
+        how: Listing,
     ) -> Self {
         Merge {
-            src: Side::spawn("source", src, prefix.clone(), read_ahead, by_level),
-            dst: Side::spawn("destination", dst, prefix, read_ahead, by_level),
+            src: Side::spawn("source", src, prefix.clone(), read_ahead, how),
+            dst: Side::spawn("destination", dst, prefix, read_ahead, how),
         }
     }
 

@@ -128,6 +128,12 @@ pub struct MirrorOptions {
     pub checkers: usize,
     /// Listing entries read ahead of the comparison, per side.
     pub list_read_ahead: usize,
+    /// Listing requests in flight at once, per side: a flat listing is read as this many
+    /// key ranges at once ([`ferryboat_core::ranges`]) where the store's listing starts at
+    /// an offset on the server ([`ferryboat_core::Capabilities::list_seeks`]: S3, GCS,
+    /// memory); elsewhere, and at 1, one request after another. Default 16. Memory holds at
+    /// most `2 ×` this many ranges of 1,000 keys per side.
+    pub list_concurrency: usize,
     /// List both sides one directory level at a time ([`ferryboat_core::walk::by_level`])
     /// instead of one flat listing: for servers whose flat listing re-reads the bucket for
     /// every page. The order, and so the result, is the same; memory holds one level per
@@ -166,6 +172,7 @@ impl Default for MirrorOptions {
             transfers: 32,
             checkers: 64,
             list_read_ahead: 4096,
+            list_concurrency: 16,
             list_by_level: false,
             max_in_flight_bytes: 256 * MIB,
             part_size: 8 * MIB,
@@ -215,6 +222,8 @@ impl MirrorOptions {
         checkers: usize => checkers;
         /// Listing entries read ahead, per side.
         list_read_ahead: usize => list_read_ahead;
+        /// Listing requests in flight at once, per side.
+        list_concurrency: usize => list_concurrency;
         /// List one directory level at a time instead of flat.
         list_by_level: bool => list_by_level;
         /// Object bytes in memory at once.
@@ -258,6 +267,7 @@ impl MirrorOptions {
             ("transfers", self.transfers),
             ("checkers", self.checkers),
             ("list_read_ahead", self.list_read_ahead),
+            ("list_concurrency", self.list_concurrency),
             ("part_concurrency", self.part_concurrency),
         ];
         for (name, value) in positive {

@@ -155,6 +155,7 @@ pub(crate) fn capabilities(q: &Quirks) -> Capabilities {
     c.attributes = ferryboat_core::AttributeSupport::ALL;
     c.storage_class = true;
     c.list_etags = true;
+    c.list_seeks = true;
     c.presign = true;
     c
 }

@@ -18,5 +18,6 @@ pub mod emulators;
 pub mod forwarding;
 pub mod hostile;
 pub mod proxy;
+pub mod ranges;
 pub mod server;
 pub mod suite;
