@@ -20,6 +20,7 @@ pub mod local;
 pub mod memory;
 pub mod path;
 pub mod prefix;
+pub mod retry;
 pub mod store;
 pub mod types;
 pub mod upload;
