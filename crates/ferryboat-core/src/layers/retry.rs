@@ -17,35 +17,15 @@ use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::info::StoreInfo;
 use crate::path::ObjectPath;
+use crate::retry::RetryPolicy;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
     CopyOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload,
     PresignMethod, PutMode, PutOptions, PutResult,
 };
 
-/// How hard [`RetryStore`] tries.
-#[derive(Debug, Clone)]
-pub struct RetryConfig {
-    /// Attempts per request, the first included.
-    pub max_attempts: u32,
-    /// Backoff ceiling before the first retry; doubles each retry.
-    pub initial_backoff: Duration,
-    /// Largest backoff ceiling.
-    pub max_backoff: Duration,
-    /// No retry starts after this long since the first attempt.
-    pub max_elapsed: Duration,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        RetryConfig {
-            max_attempts: 8,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(10),
-            max_elapsed: Duration::from_secs(120),
-        }
-    }
-}
+/// How hard [`RetryStore`] tries: the core's one [`RetryPolicy`].
+pub type RetryConfig = RetryPolicy;
 
 /// Retries requests that fail with an error whose [`Error::is_retryable`] is true.
 ///
@@ -74,16 +54,11 @@ struct Policy {
 impl Policy {
     /// Backoff before retry number `retry` (1-based): uniform in [0, ceiling].
     fn backoff(&self, retry: u32) -> Duration {
-        let ceiling = self
-            .config
-            .initial_backoff
-            .saturating_mul(1u32 << retry.saturating_sub(1).min(20))
-            .min(self.config.max_backoff);
-        ceiling.mul_f64(self.rng.next_f64())
+        self.config.backoff_ceiling(retry).mul_f64(self.rng.next_f64())
     }
 
     fn may_retry(&self, error: &Error, attempt: u32, started: Instant) -> bool {
-        error.is_retryable() && attempt < self.config.max_attempts && started.elapsed() < self.config.max_elapsed
+        self.config.should_retry(error, attempt) && self.config.within_budget(started)
     }
 
     async fn run<T, F, Fut>(&self, mut op: F) -> Result<T>
