@@ -21,6 +21,7 @@
 
 pub mod catalogue;
 mod markdown;
+pub mod plan;
 pub mod prices;
 mod provider;
 pub mod quirks;
