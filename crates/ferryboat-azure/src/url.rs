@@ -107,13 +107,17 @@ pub fn parse_partner_url(url: &Url, partner: &Partner) -> Result<(AzureConfig, O
     let config = match (endpoint, suffix) {
         (Some(e), _) => config.with_endpoint(e),
         (None, Some(s)) => config.with_endpoint_suffix(&s)?,
-        (None, None) => return Err(Error::invalid_config(format!(
-            "no public source gives the Blob endpoint suffix of {}: add ?endpoint_suffix=… (or ?endpoint=https://…)",
-            partner.name
-        ))),
+        (None, None) => return Err(no_suffix(partner)),
     };
     config.validate()?;
     Ok((config, prefix(&segments[1..])?))
+}
+
+fn no_suffix(partner: &Partner) -> Error {
+    Error::invalid_config(format!(
+        "no public source gives the Blob endpoint suffix of {}: add ?endpoint_suffix=… (or ?endpoint=https://…)",
+        partner.name
+    ))
 }
 
 /// The configuration and key prefix a URL names (see [`open_url`]), reading the environment
