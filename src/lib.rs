@@ -29,7 +29,6 @@ pub use ferryboat_core::*;
 
 #[cfg(feature = "mirror")]
 pub use ferryboat_mirror as mirror;
-#[cfg(feature = "s3")]
 pub use ferryboat_providers as providers;
 #[cfg(feature = "s3")]
 pub use ferryboat_s3 as s3;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use ferryboat_core::local::LocalStore;
 use ferryboat_core::memory::MemoryStore;
 use ferryboat_core::{Error, ObjectStore, Result};
+use ferryboat_providers::Api;
 use url::Url;
 
 /// The URL schemes this build of ferry opens (backends are chosen by cargo features).
@@ -17,9 +18,14 @@ pub fn supported_schemes() -> Vec<String> {
     #[cfg(feature = "azure")]
     schemes.extend(["az".to_string(), "azure".to_string()]);
     #[cfg(feature = "s3")]
-    {
-        schemes.push("s3".to_string());
-        for p in ferryboat_providers::catalogue().providers() {
+    schemes.push("s3".to_string());
+    for p in ferryboat_providers::catalogue().providers() {
+        let built = match p.api {
+            Api::S3 => cfg!(feature = "s3"),
+            Api::Gcs => cfg!(feature = "gcs"),
+            Api::Azure => cfg!(feature = "azure"),
+        };
+        if built {
             schemes.push(p.id.clone());
         }
     }
@@ -34,6 +40,8 @@ pub fn supported_schemes() -> Vec<String> {
 /// | `file:///abs/dir`, `/abs/dir`, `./rel/dir` | a [`LocalStore`] rooted there (created if missing) |
 /// | `s3://bucket/prefix?region=…&endpoint=…` | S3 or any S3-compatible server (feature `s3`) |
 /// | `scaleway://fr-par/bucket/prefix`, `ovh://gra/bucket`, … | a catalogued provider (feature `s3`) |
+/// | `s3ns://bucket/prefix[?endpoint=…]` | a catalogued provider of the GCS API in its own universe (feature `gcs`) |
+/// | `bleu://account/container/prefix?endpoint_suffix=…`, `delos://…` | a catalogued operator of Azure (feature `azure`) |
 /// | `gs://bucket/prefix?endpoint=…` | Google Cloud Storage (feature `gcs`) |
 /// | `az://container/prefix`, `azure://account/container`, `https://ACCOUNT.blob.core.windows.net/container` | Azure Blob Storage (feature `azure`) |
 ///
@@ -84,16 +92,59 @@ pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
              server, or https://ACCOUNT.blob.core.windows.net/container for Azure",
             redact(trimmed)
         ))),
-        #[cfg(feature = "s3")]
-        scheme if scheme == "s3" || ferryboat_providers::catalogue().get(scheme).is_ok() => {
-            ferryboat_s3::open_url(&parsed).await
+        #[cfg(feature = "gcs")]
+        scheme if catalogued(scheme, Api::Gcs).is_some() => {
+            let p = catalogued(scheme, Api::Gcs).ok_or_else(|| Error::invalid_config("unreachable"))?;
+            ferryboat_gcs::open_partner_url(&parsed, &gcs_partner(p)?).await
         }
+        #[cfg(feature = "azure")]
+        scheme if catalogued(scheme, Api::Azure).is_some() => {
+            let p = catalogued(scheme, Api::Azure).ok_or_else(|| Error::invalid_config("unreachable"))?;
+            ferryboat_azure::open_partner_url(&parsed, &azure_partner(p)?).await
+        }
+        #[cfg(feature = "s3")]
+        scheme if scheme == "s3" || catalogued(scheme, Api::S3).is_some() => ferryboat_s3::open_url(&parsed).await,
         scheme => Err(Error::invalid_config(format!(
             "unknown scheme {scheme:?} in {:?}; this build opens: {}",
             redact(trimmed),
             supported_schemes().join(", ")
         ))),
     }
+}
+
+/// The catalogue entry a scheme names, if it speaks `api`.
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+fn catalogued(scheme: &str, api: Api) -> Option<&'static ferryboat_providers::Provider> {
+    ferryboat_providers::catalogue().get(scheme).ok().filter(|p| p.api == api)
+}
+
+/// A GCS partner from its catalogue entry: the universe is the endpoint's host past `storage.`.
+#[cfg(feature = "gcs")]
+fn gcs_partner(p: &ferryboat_providers::Provider) -> Result<ferryboat_gcs::Partner> {
+    let universe = p.endpoint.strip_prefix("https://storage.").filter(|u| !u.contains('/')).ok_or_else(|| {
+        Error::invalid_config(format!("the catalogue entry `{}` has no Cloud Storage endpoint of its universe", p.id))
+    })?;
+    Ok(ferryboat_gcs::Partner {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        universe_domain: universe.to_string(),
+        jurisdiction: p.jurisdiction(),
+        cloud_act: p.cloud_act,
+    })
+}
+
+/// An Azure partner from its catalogue entry: a suffix from `https://{account}.blob.SUFFIX`
+/// where the catalogue knows one.
+#[cfg(feature = "azure")]
+fn azure_partner(p: &ferryboat_providers::Provider) -> Result<ferryboat_azure::Partner> {
+    let suffix = p.endpoint.strip_prefix("https://{account}.blob.").map(str::to_string);
+    Ok(ferryboat_azure::Partner {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        endpoint_suffix: suffix,
+        jurisdiction: p.jurisdiction(),
+        cloud_act: p.cloud_act,
+    })
 }
 
 /// An Azure Blob endpoint, or Azurite's well-known emulator account on loopback.

@@ -338,7 +338,7 @@ async fn s3(
     // Every catalogued S3 provider, opened by URL with credentials from the environment,
     // pointed at moto.
     let mut reached = 0;
-    for p in ferryboat::providers::catalogue().providers() {
+    for p in ferryboat::providers::catalogue().providers().iter().filter(|p| p.api == ferryboat::providers::Api::S3) {
         let url = format!("{}://{bucket}/{}?endpoint={}&region=us-east-1&path_style=true", p.id, p.id, moto.endpoint);
         let store = match ferryboat::open(&url).await {
             Ok(s) => s,

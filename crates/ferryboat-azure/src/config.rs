@@ -245,6 +245,35 @@ impl AzureConfig {
         self
     }
 
+    /// Sets the account URL to `https://ACCOUNT.blob.{suffix}` for a cloud whose endpoint
+    /// suffix is not `core.windows.net` (a sovereign operator of Azure, a national cloud).
+    /// The suffix is DNS labels only (`core.example.eu`); anything else is refused.
+    ///
+    /// ```
+    /// use ferryboat_azure::AzureConfig;
+    /// let c = AzureConfig::new("acme", "logs").with_endpoint_suffix("core.example.eu").unwrap();
+    /// assert_eq!(c.endpoint(), "https://acme.blob.core.example.eu");
+    /// assert!(AzureConfig::new("acme", "logs").with_endpoint_suffix("evil.eu/x").is_err());
+    /// ```
+    pub fn with_endpoint_suffix(self, suffix: &str) -> Result<Self> {
+        let s = suffix.trim().trim_matches('.').to_ascii_lowercase();
+        let ok = s.split('.').count() >= 2
+            && s.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            });
+        if !ok {
+            return Err(Error::invalid_config(format!(
+                "invalid Azure endpoint suffix {suffix:?}: DNS labels such as core.windows.net, without scheme, port or path"
+            )));
+        }
+        let endpoint = format!("https://{}.blob.{s}", self.account);
+        Ok(self.with_endpoint(endpoint))
+    }
+
     /// Records the region the account lives in (Azure's URLs do not say), for
     /// [`ferryboat_core::StoreInfo`].
     pub fn with_region(mut self, region: impl Into<String>) -> Self {

@@ -41,4 +41,4 @@ pub use config::{
 pub use error::parse_error_document;
 pub use limits::{MAX_DOCUMENT, MAX_ERROR_BODY};
 pub use store::AzureStore;
-pub use url::{open_url, parse_url};
+pub use url::{open_partner_url, open_url, parse_partner_url, parse_url, Partner};

@@ -65,6 +65,19 @@ impl fmt::Debug for AzureStore {
 }
 
 impl AzureStore {
+    /// The same store, described as the provider that runs it (a sovereign operator of
+    /// Azure): provider id, name, jurisdiction and CLOUD Act reach replace Microsoft's.
+    pub fn describe_as(self, provider: &str, name: &str, jurisdiction: Jurisdiction, cloud_act: bool) -> Self {
+        let mut inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(shared) => return AzureStore { inner: shared },
+        };
+        inner.info.provider = provider.to_string();
+        inner.info.provider_name = name.to_string();
+        inner.info.jurisdiction = jurisdiction;
+        inner.info.cloud_act = cloud_act;
+        AzureStore { inner: Arc::new(inner) }
+    }
     /// Opens the container `config` describes. No request is sent until the first operation.
     pub fn new(config: AzureConfig) -> Result<Self> {
         let (endpoint, allow_http) = config.validate()?;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use ferryboat_core::prefix::PrefixStore;
-use ferryboat_core::{Error, ObjectPath, ObjectStore, Result};
+use ferryboat_core::{Error, Jurisdiction, ObjectPath, ObjectStore, Result};
 use percent_encoding::percent_decode_str;
 use url::Url;
 
@@ -35,6 +35,89 @@ pub async fn open_url(url: &Url) -> Result<Arc<dyn ObjectStore>> {
         Some(prefix) => Arc::new(PrefixStore::new(store, prefix)),
         None => store,
     })
+}
+
+/// A provider that runs Azure Blob Storage under its own endpoint suffix (Bleu, Delos), as
+/// the provider catalogue describes it.
+#[derive(Debug, Clone)]
+pub struct Partner {
+    /// Catalogue id, also the URL scheme (`bleu`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Its Blob endpoint suffix, where a public source gives it (`None`: the URL must).
+    pub endpoint_suffix: Option<String>,
+    /// Who can compel the operator.
+    pub jurisdiction: Jurisdiction,
+    /// Whether the US CLOUD Act reaches it (see the catalogue's note).
+    pub cloud_act: bool,
+}
+
+/// Opens `ID://ACCOUNT/CONTAINER[/prefix][?endpoint_suffix=SUFFIX | ?endpoint=URL]` at a
+/// partner: requests go to `https://ACCOUNT.blob.SUFFIX` (the URL's suffix, else the
+/// partner's), or to `endpoint=` (a private endpoint, or Azurite on loopback); credentials
+/// come from the environment as for `azure://`; the store's
+/// [`StoreInfo`](ferryboat_core::StoreInfo) names the partner.
+pub async fn open_partner_url(url: &Url, partner: &Partner) -> Result<Arc<dyn ObjectStore>> {
+    let (config, prefix) = parse_partner_url(url, partner)?;
+    let store = AzureStore::new(config)?.describe_as(
+        &partner.id,
+        &partner.name,
+        partner.jurisdiction.clone(),
+        partner.cloud_act,
+    );
+    let store: Arc<dyn ObjectStore> = Arc::new(store);
+    Ok(match prefix {
+        Some(prefix) => Arc::new(PrefixStore::new(store, prefix)),
+        None => store,
+    })
+}
+
+/// The configuration and prefix a partner URL names (see [`open_partner_url`]).
+pub fn parse_partner_url(url: &Url, partner: &Partner) -> Result<(AzureConfig, Option<ObjectPath>)> {
+    if url.scheme() != partner.id {
+        return Err(Error::invalid_config(format!("expected a {}:// URL, got scheme {:?}", partner.id, url.scheme())));
+    }
+    let segments = segments(url)?;
+    let need = |what: &str| {
+        Error::invalid_config(format!("{} names no {what}: {}://ACCOUNT/CONTAINER[/prefix]", redacted(url), partner.id))
+    };
+    let account = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| need("account"))?.to_owned();
+    let container = segments.first().filter(|s| !s.is_empty()).ok_or_else(|| need("container"))?.clone();
+    let (mut suffix, mut endpoint) = (partner.endpoint_suffix.clone(), None);
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "endpoint_suffix" => suffix = Some(v.into_owned()),
+            "endpoint" => endpoint = Some(v.into_owned()),
+            other => {
+                return Err(Error::invalid_config(format!(
+                    "unknown {}:// URL option {other:?} (known: endpoint_suffix, endpoint)",
+                    partner.id
+                )))
+            }
+        }
+    }
+    let credentials = match credentials_from_env() {
+        AzureCredentials::EntraId if account == EMULATOR_ACCOUNT && endpoint.is_some() => {
+            AzureCredentials::AccessKey(EMULATOR_KEY.to_owned())
+        }
+        other => other,
+    };
+    let config = AzureConfig::new(account, container).with_credentials(credentials);
+    let config = match (endpoint, suffix) {
+        (Some(e), _) => config.with_endpoint(e),
+        (None, Some(s)) => config.with_endpoint_suffix(&s)?,
+        (None, None) => return Err(no_suffix(partner)),
+    };
+    config.validate()?;
+    Ok((config, prefix(&segments[1..])?))
+}
+
+fn no_suffix(partner: &Partner) -> Error {
+    Error::invalid_config(format!(
+        "no public source gives the Blob endpoint suffix of {}: add ?endpoint_suffix=… (or ?endpoint=https://…)",
+        partner.name
+    ))
 }
 
 /// The configuration and key prefix a URL names (see [`open_url`]), reading the environment

@@ -14,6 +14,9 @@ use crate::PROVIDER;
 /// OAuth scope for reading and writing objects (compose and rewrite included).
 const SCOPE: &str = "https://www.googleapis.com/auth/devstorage.read_write";
 
+/// Google's public universe.
+pub const DEFAULT_UNIVERSE: &str = "googleapis.com";
+
 /// How a [`GcsStore`](crate::GcsStore) authenticates.
 ///
 /// `Debug` never prints a token or a key.
@@ -47,6 +50,10 @@ impl fmt::Debug for Credentials {
 pub struct ServiceAccount {
     pub(crate) client_email: String,
     pub(crate) inner: CustomServiceAccount,
+    /// The universe the key belongs to (`googleapis.com` unless the key says otherwise).
+    pub(crate) universe_domain: String,
+    /// Where its tokens are minted; also the audience of the assertion that asks for one.
+    pub(crate) token_uri: String,
 }
 
 impl fmt::Debug for ServiceAccount {
@@ -61,6 +68,10 @@ struct KeyFileHead {
     kind: String,
     #[serde(default)]
     client_email: String,
+    #[serde(default)]
+    universe_domain: Option<String>,
+    #[serde(default)]
+    token_uri: String,
 }
 
 impl ServiceAccount {
@@ -76,7 +87,8 @@ impl ServiceAccount {
         }
         let inner = CustomServiceAccount::from_json(json)
             .map_err(|e| Error::invalid_config(format!("service-account key rejected: {e}")))?;
-        Ok(ServiceAccount { client_email: head.client_email, inner })
+        let universe_domain = head.universe_domain.filter(|u| !u.is_empty()).unwrap_or_else(|| DEFAULT_UNIVERSE.into());
+        Ok(ServiceAccount { client_email: head.client_email, inner, universe_domain, token_uri: head.token_uri })
     }
 
     /// Reads a service-account JSON key from a file.
@@ -85,6 +97,34 @@ impl ServiceAccount {
         let json = std::fs::read_to_string(path)
             .map_err(|e| Error::invalid_config(format!("cannot read credentials file {}: {e}", path.display())))?;
         Self::from_json(&json)
+    }
+
+    /// The universe domain the key belongs to (`googleapis.com`, `s3nsapis.fr`, …).
+    pub fn universe_domain(&self) -> &str {
+        &self.universe_domain
+    }
+
+    /// Refuses a key of another universe than `universe`, or one whose token endpoint lies
+    /// outside it: its tokens would be minted, or its assertion sent, to the wrong cloud.
+    pub(crate) fn check_universe(&self, universe: &str) -> Result<()> {
+        if !self.universe_domain.eq_ignore_ascii_case(universe) {
+            return Err(Error::invalid_config(format!(
+                "the service-account key belongs to the universe {:?} but the store is in {universe:?}: use a key of that universe",
+                self.universe_domain
+            )));
+        }
+        let host = url::Url::parse(&self.token_uri).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        let in_universe = host.as_deref().is_some_and(|h| {
+            h == universe
+                || h.ends_with(&format!(".{}", universe.to_ascii_lowercase()))
+                || crate::config::is_loopback_host(h)
+        });
+        if !in_universe {
+            return Err(Error::invalid_config(format!(
+                "the service-account key's token_uri is not in the universe {universe:?}: refusing to send its assertion there"
+            )));
+        }
+        Ok(())
     }
 
     /// The account's email.

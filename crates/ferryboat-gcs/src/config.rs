@@ -7,7 +7,7 @@ use std::time::Duration;
 use ferryboat_core::{Error, Result};
 use url::Url;
 
-use crate::auth::{Credentials, ServiceAccount};
+use crate::auth::{Credentials, ServiceAccount, DEFAULT_UNIVERSE};
 use crate::client::Client;
 use crate::store::GcsStore;
 
@@ -34,6 +34,7 @@ pub const DEFAULT_ENDPOINT: &str = "https://storage.googleapis.com";
 pub struct GcsBuilder {
     pub(crate) bucket: String,
     pub(crate) endpoint: Option<String>,
+    pub(crate) universe_domain: Option<String>,
     credentials: Option<Credentials>,
     url_signer: Option<Arc<ServiceAccount>>,
     check_bucket: bool,
@@ -52,6 +53,7 @@ impl GcsBuilder {
         GcsBuilder {
             bucket: bucket.into(),
             endpoint: None,
+            universe_domain: None,
             credentials: None,
             url_signer: None,
             check_bucket: true,
@@ -64,6 +66,30 @@ impl GcsBuilder {
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
         self
+    }
+
+    /// Talks to Cloud Storage in another universe: `storage.{domain}` (S3NS:
+    /// `s3nsapis.fr` gives `https://storage.s3nsapis.fr`). An explicit [`endpoint`](Self::endpoint)
+    /// still wins (an emulator standing in for it). A service-account key must belong to the
+    /// same universe, and its token endpoint lie in it.
+    pub fn universe_domain(mut self, domain: impl Into<String>) -> Self {
+        self.universe_domain = Some(domain.into());
+        self
+    }
+
+    /// The endpoint requests go to, as `build` would choose it.
+    ///
+    /// ```
+    /// use ferryboat_gcs::GcsBuilder;
+    /// let b = GcsBuilder::new("b").universe_domain("s3nsapis.fr");
+    /// assert_eq!(b.resolved_endpoint().unwrap(), "https://storage.s3nsapis.fr");
+    /// ```
+    pub fn resolved_endpoint(&self) -> Result<String> {
+        match (&self.endpoint, &self.universe_domain) {
+            (Some(e), _) => validate_endpoint(e),
+            (None, Some(u)) => Ok(format!("https://storage.{}", validate_universe(u)?)),
+            (None, None) => Ok(DEFAULT_ENDPOINT.to_string()),
+        }
     }
 
     /// Uses these credentials instead of looking them up.
@@ -93,10 +119,14 @@ impl GcsBuilder {
         self
     }
 
-    /// Applies `FERRY_GCS_ENDPOINT` or `STORAGE_EMULATOR_HOST` if no endpoint is set.
+    /// Applies `FERRY_GCS_ENDPOINT` or `STORAGE_EMULATOR_HOST` if no endpoint is set, and
+    /// `GOOGLE_CLOUD_UNIVERSE_DOMAIN` (as Google's SDKs read it) if no universe is.
     pub fn with_env(mut self) -> Self {
         if self.endpoint.is_none() {
             self.endpoint = env_endpoint();
+        }
+        if self.universe_domain.is_none() {
+            self.universe_domain = std::env::var("GOOGLE_CLOUD_UNIVERSE_DOMAIN").ok().filter(|u| !u.trim().is_empty());
         }
         self
     }
@@ -104,15 +134,19 @@ impl GcsBuilder {
     /// Validates the configuration and makes the store.
     pub async fn build(self) -> Result<GcsStore> {
         validate_bucket(&self.bucket)?;
-        let endpoint = match &self.endpoint {
-            Some(e) => validate_endpoint(e)?,
-            None => DEFAULT_ENDPOINT.to_string(),
+        let endpoint = self.resolved_endpoint()?;
+        let universe = match &self.universe_domain {
+            Some(u) => validate_universe(u)?,
+            None => DEFAULT_UNIVERSE.to_string(),
         };
         let credentials = match self.credentials {
             Some(c) => c,
             None if is_loopback_endpoint(&endpoint) => Credentials::Anonymous,
             None => Credentials::from_env().await?,
         };
+        if let Credentials::ServiceAccount(sa) = &credentials {
+            sa.check_universe(&universe)?;
+        }
         // Bodies are served as stored: a feature another crate enables on reqwest must not
         // make it undo a `Content-Encoding: gzip` object.
         let http = reqwest::Client::builder()
@@ -172,6 +206,31 @@ fn validate_endpoint(endpoint: &str) -> Result<String> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
+/// A universe domain: DNS labels, no scheme, port or path (`s3nsapis.fr`).
+fn validate_universe(domain: &str) -> Result<String> {
+    let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let labels_ok = d.split('.').count() >= 2
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if labels_ok && d.len() <= 253 {
+        Ok(d)
+    } else {
+        Err(Error::invalid_config(format!(
+            "invalid universe domain {domain:?}: a domain such as s3nsapis.fr, without scheme, port or path"
+        )))
+    }
+}
+
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
@@ -197,6 +256,19 @@ mod tests {
         assert!(validate_endpoint("https://storage.example.eu").is_ok());
         for bad in ["http://10.0.0.1:4443", "http://storage.example.eu", "ftp://x", "https://u:p@x", "nonsense"] {
             assert!(matches!(validate_endpoint(bad), Err(Error::InvalidConfig { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn universe_domains_build_the_endpoint() {
+        let b = GcsBuilder::new("b").universe_domain("S3NSAPIS.fr");
+        assert_eq!(b.resolved_endpoint().unwrap(), "https://storage.s3nsapis.fr");
+        assert_eq!(GcsBuilder::new("b").resolved_endpoint().unwrap(), DEFAULT_ENDPOINT);
+        let emulated = GcsBuilder::new("b").universe_domain("s3nsapis.fr").endpoint("http://127.0.0.1:9");
+        assert_eq!(emulated.resolved_endpoint().unwrap(), "http://127.0.0.1:9", "an explicit endpoint wins");
+        for bad in ["https://s3nsapis.fr", "s3nsapis.fr:443", "s3nsapis.fr/x", "localhost", "a..fr", "-a.fr", ""] {
+            let err = GcsBuilder::new("b").universe_domain(bad).resolved_endpoint();
+            assert!(matches!(err, Err(Error::InvalidConfig { .. })), "{bad:?}");
         }
     }
 

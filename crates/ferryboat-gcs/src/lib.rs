@@ -35,9 +35,9 @@ mod presign;
 mod store;
 mod url;
 
-pub use auth::{Credentials, ServiceAccount};
+pub use auth::{Credentials, ServiceAccount, DEFAULT_UNIVERSE};
 pub use config::{GcsBuilder, DEFAULT_ENDPOINT, DEFAULT_READ_TIMEOUT};
-pub use url::open_url;
+pub use url::{open_partner_url, open_url, parse_partner_url, Partner};
 
 #[doc(hidden)]
 pub use list::{parse_list_page, ParsedPage};

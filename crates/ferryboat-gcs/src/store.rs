@@ -35,6 +35,18 @@ pub struct GcsStore {
 }
 
 impl GcsStore {
+    /// The same store, described as the provider that runs it (a partner's universe such as
+    /// S3NS): provider id, name, jurisdiction and CLOUD Act reach replace Google's.
+    pub fn describe_as(mut self, provider: &str, name: &str, jurisdiction: Jurisdiction, cloud_act: bool) -> Self {
+        let mut info = (*self.info).clone();
+        info.provider = provider.to_string();
+        info.provider_name = name.to_string();
+        info.jurisdiction = jurisdiction;
+        info.cloud_act = cloud_act;
+        self.info = Arc::new(info);
+        self
+    }
+
     pub(crate) async fn new(client: Client, check_bucket: bool) -> Result<Self> {
         let mut info = StoreInfo::new(PROVIDER, "Google Cloud Storage", Jurisdiction::Us)
             .with_endpoint(client.endpoint.clone())

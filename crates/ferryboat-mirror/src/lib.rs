@@ -40,6 +40,7 @@ mod engine;
 mod filter;
 mod merge;
 mod options;
+pub mod plan;
 mod report;
 mod shard;
 mod transfer;

@@ -21,6 +21,8 @@
 
 pub mod catalogue;
 mod markdown;
+pub mod plan;
+pub mod prices;
 mod provider;
 pub mod quirks;
 mod validate;
@@ -29,4 +31,5 @@ mod validate;
 mod tests;
 
 pub use catalogue::{catalogue, Catalogue, Provider, Region};
+pub use provider::Api;
 pub use quirks::{Addressing, ChecksumMode, ListVersion, Quirks};

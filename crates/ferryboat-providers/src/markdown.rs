@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use crate::catalogue::Catalogue;
-use crate::provider::Provider;
+use crate::prices::{Amount, Priced, Prices};
+use crate::provider::{Api, Provider};
 use crate::quirks::{Addressing, ChecksumMode, ListVersion, Quirks};
 
 /// Country code used for "none or several" (ISO 3166 reserves ZZ for user assignment).
@@ -15,20 +16,29 @@ impl Catalogue {
     /// Markdown, in catalogue order. This is the generated part of `docs/providers.md`.
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
-        out.push_str("| Provider | id | HQ | Jurisdiction | CLOUD Act | Regions | Addressing | Notable quirks |\n");
-        out.push_str("|---|---|---|---|---|---|---|---|\n");
+        out.push_str(
+            "| Provider | id | HQ | Jurisdiction | CLOUD Act | API | Regions | Addressing | Notable quirks | Prices |\n",
+        );
+        out.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
         for p in self.providers() {
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} | {} | {} | {} | {} | {} |",
+                "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(&p.name),
                 p.id,
                 country(&p.headquarters),
                 p.jurisdiction,
-                if p.cloud_act { "yes" } else { "no" },
+                match (p.cloud_act, p.cloud_act_note.is_empty()) {
+                    (true, true) => "yes",
+                    (true, false) => "yes (disputed, see notes)",
+                    (false, true) => "no",
+                    (false, false) => "no (see notes)",
+                },
+                api(p.api),
                 cell(&regions(p)),
-                addressing(p.addressing),
-                cell(&quirk_summary(&p.quirks)),
+                if p.api == Api::S3 { addressing(p.addressing) } else { "—" },
+                cell(&if p.api == Api::S3 { quirk_summary(&p.quirks) } else { "—".into() }),
+                price_summary(&p.prices),
             );
         }
         out.push_str("\n## Providers in detail\n");
@@ -66,12 +76,115 @@ fn details(out: &mut String, p: &Provider) {
     if let Some(r) = p.default_region() {
         let _ = writeln!(out, "- Default region: `{}`", r.code);
     }
-    if !p.notes.trim().is_empty() {
-        let _ = writeln!(out, "- Notes: {}", p.notes.split_whitespace().collect::<Vec<_>>().join(" "));
+    if !p.cloud_act_note.trim().is_empty() {
+        let _ = writeln!(out, "- CLOUD Act: {}", words(&p.cloud_act_note));
     }
+    if !p.notes.trim().is_empty() {
+        let _ = writeln!(out, "- Notes: {}", words(&p.notes));
+    }
+    price_details(out, &p.prices);
     out.push_str("- Sources:\n");
     for s in &p.sources {
         let _ = writeln!(out, "  - <{s}>");
+    }
+}
+
+fn words(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn api(a: Api) -> &'static str {
+    match a {
+        Api::S3 => "S3",
+        Api::Gcs => "GCS",
+        Api::Azure => "Azure Blob",
+    }
+}
+
+fn amount(a: Amount) -> String {
+    match a {
+        Amount::Known(v) => format!("{v}"),
+        Amount::Unknown => "unknown".into(),
+    }
+}
+
+/// Which sections are known, with the day each was read.
+fn price_summary(p: &Prices) -> String {
+    if !p.any_known() {
+        return "unknown".into();
+    }
+    let mut parts = Vec::new();
+    for (name, src) in p.sources() {
+        parts.push(format!("{name} ({})", src.read_on));
+    }
+    parts.join(", ")
+}
+
+fn price_details(out: &mut String, p: &Prices) {
+    let currency = p.currency.as_deref().unwrap_or("");
+    let gb = match p.gb_bytes {
+        Some(1_073_741_824) => "GB of 2^30 bytes",
+        _ => "GB",
+    };
+    let mut lines = Vec::new();
+    match &p.storage {
+        Priced::Known(s) => lines.push(format!(
+            "storage {} {currency} per {gb}-month, {} {gb} free (<{}>, read {})",
+            amount(s.per_gb_month),
+            amount(s.free_gb),
+            s.source.url,
+            s.source.read_on
+        )),
+        Priced::Unknown => lines.push("storage unknown".into()),
+    }
+    match &p.egress {
+        Priced::Known(e) => {
+            let mut tiers: Vec<String> = e
+                .tiers
+                .iter()
+                .map(|t| match t.up_to_gb {
+                    Some(top) => format!("{} up to {top} {gb}", t.per_gb),
+                    None => format!("{} beyond", t.per_gb),
+                })
+                .collect();
+            if e.tiers.last().is_none_or(|t| t.up_to_gb.is_some()) {
+                tiers.push("unknown beyond".into());
+            }
+            lines.push(format!(
+                "egress {} {gb} a month free, then {currency} per {gb}: {} (<{}>, read {})",
+                amount(e.free_gb_month),
+                tiers.join("; "),
+                e.source.url,
+                e.source.read_on
+            ));
+        }
+        Priced::Unknown => lines.push("egress unknown".into()),
+    }
+    match &p.requests {
+        Priced::Known(r) => lines.push(format!(
+            "requests per 1,000 in {currency}: writes {}, reads {}, listings {}, deletes {} (<{}>, read {})",
+            amount(r.write_per_1000),
+            amount(r.read_per_1000),
+            amount(r.list_per_1000),
+            amount(r.delete_per_1000),
+            r.source.url,
+            r.source.read_on
+        )),
+        Priced::Unknown => lines.push("requests unknown".into()),
+    }
+    if let Some(sw) = &p.switching {
+        lines.push(format!(
+            "switching away: egress {} — {} (<{}>, read {})",
+            if sw.free_egress { "free" } else { "charged" },
+            sw.conditions,
+            sw.source.url,
+            sw.source.read_on
+        ));
+    }
+    let scope = if p.applies_to.is_empty() { String::new() } else { format!(" ({})", p.applies_to) };
+    let _ = writeln!(out, "- Prices{scope}: {}", lines.join("; "));
+    if !p.notes.trim().is_empty() {
+        let _ = writeln!(out, "- Price notes: {}", words(&p.notes));
     }
 }
 

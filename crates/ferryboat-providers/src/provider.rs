@@ -5,7 +5,21 @@ use std::collections::BTreeMap;
 use ferryboat_core::{Error, Jurisdiction, Result, StoreInfo};
 use serde::Deserialize;
 
+use crate::prices::Prices;
 use crate::quirks::{Addressing, Quirks};
+
+/// The storage API a provider speaks, which decides the backend that opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Api {
+    /// The S3 API (the S3 backend, with this provider's [`Quirks`]).
+    #[default]
+    S3,
+    /// The Google Cloud Storage JSON API, at the endpoint of the provider's universe domain.
+    Gcs,
+    /// Azure Blob Storage, at the provider's endpoint suffix.
+    Azure,
+}
 
 /// The jurisdiction code of software the user runs themselves.
 pub(crate) const SELF_HOSTED: &str = "SELF";
@@ -39,8 +53,16 @@ pub struct Provider {
     pub headquarters: String,
     /// Jurisdiction code (`EU`, `CH`, `UK`, `US`, `CN`, `SELF`, …).
     pub jurisdiction: String,
-    /// Whether the US CLOUD Act reaches the provider.
+    /// Whether the US CLOUD Act reaches the provider, or may: `true` wherever a US company
+    /// controls the operator, even where that reach is disputed (see `cloud_act_note`).
     pub cloud_act: bool,
+    /// What is and is not settled about the CLOUD Act's reach, for entries where it is not
+    /// plain (an EU operator of a US parent, a licence of US technology).
+    #[serde(default)]
+    pub cloud_act_note: String,
+    /// The API the provider speaks (default `s3`).
+    #[serde(default)]
+    pub api: Api,
     /// Endpoint template, a full `https://` URL; `{region}` is replaced by the region's
     /// endpoint key (or code), other `{name}` placeholders by values from configuration (see
     /// [`Provider::variables`]). Empty for self-hosted software (the user gives the endpoint).
@@ -61,6 +83,8 @@ pub struct Provider {
     /// S3 departures.
     #[serde(default)]
     pub quirks: Quirks,
+    /// List prices, each section with its source and date, or explicitly unknown.
+    pub prices: Prices,
     /// Where each fact comes from.
     pub sources: Vec<String>,
     /// Free-form notes for people; facts that could not be checked say "(unverified)".

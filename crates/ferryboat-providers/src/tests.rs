@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use ferryboat_core::{Error, Jurisdiction};
 
 use crate::catalogue::{Catalogue, PROVIDER_FILES};
+use crate::prices::{Amount, Day, Priced};
+use crate::provider::Api;
 use crate::quirks::{Addressing, ChecksumMode, ListVersion, Quirks};
 use crate::{catalogue, Provider};
 
@@ -249,7 +251,9 @@ fn european_providers_are_eu_and_outside_the_cloud_act() {
 #[test]
 fn only_aws_gets_default_checksums() {
     for p in catalogue().providers() {
-        let expected = if p.id == "aws" { ChecksumMode::Always } else { ChecksumMode::WhenRequired };
+        // The European Sovereign Cloud runs AWS's own S3 (same APIs, per AWS).
+        let aws = p.id == "aws" || p.id == "aws-eusc";
+        let expected = if aws { ChecksumMode::Always } else { ChecksumMode::WhenRequired };
         assert_eq!(p.quirks.checksums, expected, "{}", p.id);
     }
 }
@@ -346,4 +350,97 @@ fn docs_table_matches_the_catalogue() {
         "docs/providers.md is out of date with the provider catalogue; regenerate it with \
          `FERRY_BLESS=1 cargo test -p ferryboat-providers docs_table` and commit the result"
     );
+}
+
+#[test]
+fn every_price_has_a_source_and_a_date() {
+    let today = Day::today();
+    let mut known = 0;
+    for p in catalogue().providers() {
+        let prices = &p.prices;
+        for (section, src) in prices.sources() {
+            assert!(src.url.starts_with("https://"), "{} {section}: {}", p.id, src.url);
+            let day = Day::parse(&src.read_on).unwrap_or_else(|e| panic!("{} {section}: {e}", p.id));
+            assert!(day <= today, "{} {section}: read in the future", p.id);
+            known += 1;
+        }
+        if prices.any_known() {
+            assert!(prices.currency.is_some() && prices.gb_bytes.is_some(), "{}", p.id);
+        }
+    }
+    assert!(known >= 3, "only {known} price sections have a source");
+    // Each file states its prices, known or unknown, in so many words.
+    for (file, text) in PROVIDER_FILES {
+        assert!(text.contains("\n[prices]"), "{file} has no [prices] table");
+    }
+}
+
+#[test]
+fn unknown_prices_stay_unknown() {
+    let aws = &get("aws").prices;
+    let egress = aws.egress.known().expect("aws egress");
+    assert_eq!(egress.free_gb_month, Amount::Known(100.0));
+    assert!((egress.cost(1124.0).unwrap() - 1024.0 * 0.09).abs() < 1e-9);
+    assert_eq!(egress.cost(600_000.0), None, "past 500 TB AWS negotiates");
+    assert_eq!(aws.requests, Priced::Unknown);
+    let otc = get("otc").prices.storage.known().expect("otc storage section");
+    assert_eq!(otc.per_gb_month, Amount::Unknown);
+    assert_eq!(otc.free_gb, Amount::Known(5.0));
+    assert!(get("otc").prices.switching.as_ref().is_some_and(|s| s.free_egress));
+}
+
+#[test]
+fn bad_prices_fail_to_load() {
+    let good = PROVIDER_FILES.iter().find(|(n, _)| *n == "aws.toml").expect("aws").1;
+    let cases: Vec<(String, &str)> = vec![
+        (good.replace("requests = \"unknown\"", "requests = \"unkown\""), "unknown"),
+        (good.replace("per_gb_month = 0.023", "per_gb_month = -1"), ">= 0"),
+        (good.replace("read_on = \"2026-12-01\" } }", "read_on = \"01.12.2026\" } }"), "YYYY-MM-DD"),
+        (good.replace("read_on = \"2026-12-01\" } }", "read_on = \"2999-01-01\" } }"), "future"),
+        (good.replace("url = \"https://cloudburn", "url = \"http://cloudburn"), "https://"),
+        (good.replace("currency = \"USD\"\n", ""), "currency"),
+        (good.replace("up_to_gb = 51200", "up_to_gb = 100"), "above the previous"),
+        (
+            good.replace(
+                "source = { url = \"https://www.usage.ai/blogs/s3-egress-cost/\", read_on = \"2026-12-01\" }\n",
+                "",
+            ),
+            "source",
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_ne!(text, good, "the case for {expected:?} changed nothing");
+        let err = Catalogue::load(&[("aws.toml", &text)]).unwrap_err();
+        assert!(err.contains(expected), "expected {expected:?} in: {err}");
+    }
+}
+
+#[test]
+fn sovereign_offers_are_catalogued_with_what_is_known() {
+    let eusc = get("aws-european-sovereign-cloud");
+    assert_eq!(eusc.id, "aws-eusc");
+    assert_eq!(eusc.endpoint("eusc-de-east-1").unwrap(), "https://s3.eusc-de-east-1.amazonaws.eu");
+    assert_eq!(eusc.default_region().unwrap().country, "DE");
+    assert_eq!(eusc.jurisdiction(), Jurisdiction::Eu);
+    assert!(eusc.cloud_act, "an EU operator of a US parent: the conservative answer");
+    assert!(eusc.cloud_act_note.contains("Not") && eusc.cloud_act_note.contains("settled"));
+
+    let s3ns = get("s3ns");
+    assert_eq!(s3ns.api, Api::Gcs);
+    assert_eq!(s3ns.endpoint("any").unwrap(), "https://storage.s3nsapis.fr");
+    assert!(!s3ns.cloud_act && !s3ns.cloud_act_note.is_empty());
+
+    for id in ["bleu", "delos"] {
+        let p = get(id);
+        assert_eq!(p.api, Api::Azure, "{id}");
+        assert!(!p.has_endpoint(), "{id}: no public source gives the endpoint suffix");
+        assert!(p.notes.contains("endpoint_suffix"), "{id}");
+        assert!(p.cloud_act_note.contains("Not confirmed"), "{id}");
+    }
+    let otc = get("t-cloud-public");
+    assert_eq!(otc.id, "otc");
+    assert_eq!(otc.endpoint("eu-de").unwrap(), "https://obs.eu-de.otc.t-systems.com");
+    // Every other provider speaks S3.
+    let others = catalogue().providers().iter().filter(|p| p.api != Api::S3).count();
+    assert_eq!(others, 3);
 }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::prices::{Day, Source};
 use crate::provider::Provider;
 
 fn is_id(s: &str) -> bool {
@@ -44,6 +45,10 @@ pub(crate) fn provider(p: &Provider) -> Result<(), String> {
     endpoints(p, &mut problems);
     regions(p, &mut problems);
     quirks(p, &mut problems);
+    prices(p, &mut problems);
+    if p.api != crate::provider::Api::S3 && p.quirks != crate::quirks::Quirks::default() {
+        problems.push("quirks describe an S3 dialect: a provider that does not speak S3 has none".into());
+    }
     if problems.is_empty() {
         Ok(())
     } else {
@@ -118,5 +123,53 @@ fn quirks(p: &Provider, problems: &mut Vec<String>) {
     }
     if q.max_part_size > q.max_object_size {
         problems.push("quirks: max_part_size exceeds max_object_size".into());
+    }
+}
+
+fn source(section: &str, s: &Source, problems: &mut Vec<String>) {
+    if !s.url.starts_with("https://") {
+        problems.push(format!("prices.{section}: source url `{}` must start with https://", s.url));
+    }
+    match Day::parse(&s.read_on) {
+        Ok(day) if day > Day::today() => {
+            problems.push(format!("prices.{section}: read_on {day} is in the future"));
+        }
+        Ok(_) => {}
+        Err(e) => problems.push(format!("prices.{section}: read_on {e}")),
+    }
+}
+
+fn prices(p: &Provider, problems: &mut Vec<String>) {
+    let prices = &p.prices;
+    if prices.any_known() {
+        let currency_ok =
+            prices.currency.as_deref().is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
+        if !currency_ok {
+            problems.push("prices: a known section needs `currency`, an ISO 4217 code such as EUR".into());
+        }
+        if !matches!(prices.gb_bytes, Some(1_000_000_000 | 1_073_741_824)) {
+            problems.push("prices: a known section needs `gb_bytes`, 1000000000 or 1073741824".into());
+        }
+    }
+    for (section, s) in prices.sources() {
+        source(section, s, problems);
+    }
+    if let Some(e) = prices.egress.known() {
+        let mut floor = 0.0;
+        for (i, t) in e.tiers.iter().enumerate() {
+            if !t.per_gb.is_finite() || t.per_gb < 0.0 {
+                problems.push(format!("prices.egress: tier {i} has a bad price"));
+            }
+            match t.up_to_gb {
+                Some(top) if top <= floor || !top.is_finite() => {
+                    problems.push(format!("prices.egress: tier {i} bound must be above the previous one"));
+                }
+                Some(top) => floor = top,
+                None if i + 1 != e.tiers.len() => {
+                    problems.push("prices.egress: only the last tier may be unbounded".into());
+                }
+                None => {}
+            }
+        }
     }
 }

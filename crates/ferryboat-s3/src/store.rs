@@ -61,6 +61,12 @@ impl S3Store {
     pub fn new(config: S3Config) -> Result<S3Store> {
         config.validate()?;
         let provider = ferryboat_providers::catalogue().get(&config.provider)?;
+        if provider.api != ferryboat_providers::Api::S3 {
+            return Err(ferryboat_core::Error::invalid_config(format!(
+                "provider `{}` ({}) does not speak S3 ({:?} API): open it with its own scheme, {}://",
+                provider.id, provider.name, provider.api, provider.id
+            )));
+        }
         let region = client::resolve_region(&config);
         let endpoint_shown = match &config.endpoint {
             Some(e) => e.trim_end_matches('/').to_string(),
