@@ -22,12 +22,17 @@ mod objects;
 mod out;
 mod progress;
 mod providers;
+pub mod remotes;
 mod time;
 
 /// Portable object storage from the command line.
 #[derive(Parser, Debug)]
 #[command(name = "ferryboat", version, about, propagate_version = true)]
 pub struct Cli {
+    /// The remotes file for `NAME:path` references (default: $FERRY_CONFIG, else
+    /// ~/.config/ferryboat/remotes.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -90,6 +95,7 @@ where
 
 /// Runs a parsed command.
 pub async fn run(cli: Cli) -> ExitCode {
+    remotes::set_config(cli.config.clone());
     match cli.command {
         Command::Mirror(args) => mirror::run(*args).await,
         Command::Check(args) => check::run(args).await,
@@ -115,16 +121,16 @@ fn clap_exit(e: clap::Error) -> ExitCode {
     }
 }
 
-/// Opens the store a URL names.
+/// Opens the store a URL, or a `NAME:path` reference to a named remote, names.
 pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
-    ferryboat::open(url).await
+    ferryboat::open(&remotes::resolve(url)?).await
 }
 
 /// Opens the store holding the object a URL names, and the object's key in it: the URL
 /// up to its last `/` is the store, the rest (taken as typed, not percent-decoded) the key.
 pub async fn open_object(url: &str) -> Result<(Arc<dyn ObjectStore>, ObjectPath)> {
-    let (store_url, key) = split_object_url(url)?;
-    let store = open(&store_url).await?;
+    let (store_url, key) = split_object_url(&remotes::resolve(url)?)?;
+    let store = ferryboat::open(&store_url).await?;
     Ok((store, ObjectPath::parse(key)?))
 }
 

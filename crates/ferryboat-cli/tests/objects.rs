@@ -106,6 +106,18 @@ fn bad_input_exits_2_with_one_line_that_names_no_secret() {
 }
 
 #[test]
+fn an_endpoint_that_does_not_answer_is_exit_1_which_a_scheduler_may_retry() {
+    // A port nothing listens on: bind, note, close.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("s3://nothing?endpoint=http://127.0.0.1:{closed}&path_style=true&region=us-east-1");
+    let mut cmd = ferryboat(None, &["ls", &url]);
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE").env("AWS_SECRET_ACCESS_KEY", "x").env("AWS_MAX_ATTEMPTS", "1");
+    let out = run(cmd);
+    assert_eq!(code(&out), 1, "not bad input: the same command may work later; {}", stderr(&out));
+    assert!(stderr(&out).contains("127.0.0.1"), "{}", stderr(&out));
+}
+
+#[test]
 fn providers_filters_by_jurisdiction_country_and_cloud_act() {
     let out = run(ferryboat(None, &["providers", "--json"]));
     assert_eq!(code(&out), 0);
