@@ -17,6 +17,7 @@ use ferryboat::{Error, ObjectPath, ObjectStore, Result};
 
 pub mod check;
 pub mod exit;
+pub mod metrics;
 pub mod mirror;
 mod objects;
 mod out;

@@ -107,6 +107,9 @@ pub struct MirrorArgs {
     /// Interval of the plain progress lines written when stderr is not a terminal.
     #[arg(long, value_parser = interval, default_value = "10s")]
     pub progress_every: Duration,
+    /// Serve Prometheus metrics on this address while the mirror runs (e.g. 127.0.0.1:9464).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Print the process's peak resident memory at the end (Linux).
     #[arg(long)]
     pub print_peak_rss: bool,
@@ -184,11 +187,25 @@ async fn run_once(
     opts: MirrorOptions,
     args: &MirrorArgs,
 ) -> ferryboat::Result<MirrorReport> {
+    let requests = Arc::new(crate::metrics::Requests::default());
+    let (src, dst) = match args.metrics_addr {
+        Some(_) => {
+            (crate::metrics::counted(src, "source", &requests), crate::metrics::counted(dst, "destination", &requests))
+        }
+        None => (src, dst),
+    };
     let mirror = Mirror::new(src, dst, opts);
+    let server = match args.metrics_addr {
+        Some(addr) => Some(crate::metrics::serve(addr, mirror.progress(), requests).await?),
+        None => None,
+    };
     let watcher = Watcher::start(mirror.progress(), args.quiet || args.json, args.progress_every);
     let result = mirror.run().await;
     if let Some(w) = watcher {
         w.finish().await;
+    }
+    if let Some(s) = server {
+        s.abort();
     }
     result
 }
