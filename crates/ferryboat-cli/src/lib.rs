@@ -146,11 +146,7 @@ fn split_object_url(url: &str) -> Result<(String, String)> {
         Some(i) => i + 3,
         None => 0,
     };
-    // Shown without any user info (`user:secret@host`); the query is already cut.
-    let shown = match base.rfind('@') {
-        Some(at) => format!("{}…{}", &base[..path_start], &base[at..]),
-        None => base.to_string(),
-    };
+    let shown = ferryboat::redact::redact_url(base);
     let no_object = || Error::invalid_config(format!("{shown:?} names no object: give the store URL followed by /KEY"));
     let Some(slash) = base[path_start..].rfind('/').map(|i| i + path_start) else {
         return Err(no_object());

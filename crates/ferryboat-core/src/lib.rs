@@ -19,6 +19,7 @@ pub mod local;
 pub mod memory;
 pub mod path;
 pub mod prefix;
+pub mod redact;
 pub mod store;
 pub mod types;
 pub mod upload;

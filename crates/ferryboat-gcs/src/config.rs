@@ -1,6 +1,5 @@
 //! `GcsBuilder`: bucket, endpoint and credentials, from code or the environment.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -173,12 +172,7 @@ fn validate_endpoint(endpoint: &str) -> Result<String> {
 }
 
 fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
+    url.host_str().is_some_and(ferryboat_core::redact::is_loopback_host)
 }
 
 fn is_loopback_endpoint(endpoint: &str) -> bool {
