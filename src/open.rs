@@ -163,20 +163,5 @@ fn open_local(path: &Path) -> Result<Arc<dyn ObjectStore>> {
 /// The URL as errors show it: without user info, query string or fragment, any of which may
 /// carry a credential (a password, a SAS signature, a token).
 fn redact(url: &str) -> String {
-    if let Ok(mut parsed) = Url::parse(url) {
-        let _ = parsed.set_username("");
-        let _ = parsed.set_password(None);
-        parsed.set_query(None);
-        parsed.set_fragment(None);
-        return parsed.to_string();
-    }
-    // Unparseable: cut by hand, erring on the side of showing less.
-    let base = url.split(['?', '#']).next().unwrap_or_default();
-    match base.rsplit_once('@') {
-        Some((before, host)) => {
-            let scheme = before.split_once(':').map(|(s, _)| s).unwrap_or_default();
-            format!("{scheme}://…@{host}")
-        }
-        None => base.to_string(),
-    }
+    ferryboat_core::redact::redact_url(url)
 }

@@ -1,4 +1,5 @@
-//! The mirror as operators run it: `examples/mirror.rs` as a child process against an S3
+//! The mirror as operators run it: `examples/mirror.rs` (a thin call into `ferryboat-cli`'s
+//! `mirror`) as a child process against an S3
 //! server (moto; the crash test against a real Ceph RGW too). Crashes (kill -9 at several points, then a re-run), concurrent shard
 //! processes, bad URLs and unreachable endpoints.
 //!
@@ -215,6 +216,32 @@ async fn killed_then_rerun(emu: S3Emulator, bin: PathBuf, url: fn(&S3Emulator, &
     let rep = report(&out);
     assert!(out.status.success(), "{rep:#}");
     assert_eq!(rep["copied"], 0, "{rep:#}");
+}
+
+/// `cargo run --example mirror` with no arguments, as the README shows it: a generated
+/// dataset mirrored between two local directories, twice, the second run copying nothing.
+/// The demo's directories live under the temporary directory, given its own here.
+#[test]
+fn the_example_without_arguments_runs_the_local_demo_twice() {
+    let Some(bin) = mirror_binary() else {
+        return skip("the_example_without_arguments_runs_the_local_demo_twice", "the mirror example is not built");
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(&bin)
+        .args(["--json", "--demo-objects", "40"])
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stdout: {stdout}; stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let json_start = stdout.find('{').expect("the reports follow the demo's first line");
+    let reports: Vec<serde_json::Value> =
+        serde_json::Deserializer::from_str(&stdout[json_start..]).into_iter().collect::<Result<_, _>>().unwrap();
+    assert_eq!(reports.len(), 2, "two runs: {stdout}");
+    assert_eq!(reports[0]["copied"], 41, "40 generated objects and the 12 MiB one: {stdout}");
+    assert_eq!((reports[1]["copied"].as_u64(), reports[1]["skipped"].as_u64()), (Some(0), Some(41)), "{stdout}");
+    assert!(tmp.path().join("ferry-demo/dst/big/twelve-mib.bin").is_file());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

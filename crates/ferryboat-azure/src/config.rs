@@ -399,12 +399,7 @@ pub(crate) fn credentials_from_env() -> AzureCredentials {
 }
 
 pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
+    url.host_str().is_some_and(ferryboat_core::redact::is_loopback_host)
 }
 
 /// `ACCOUNT` from `https://ACCOUNT.blob.…` or from an emulator's `http://HOST:PORT/ACCOUNT`.

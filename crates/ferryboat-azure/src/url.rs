@@ -209,12 +209,7 @@ fn sas_from(url: &Url) -> Option<String> {
 
 /// The URL without its query (which may hold a SAS signature), user info or fragment.
 fn redacted(url: &Url) -> String {
-    let mut u = url.clone();
-    u.set_query(None);
-    u.set_fragment(None);
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.to_string()
+    ferryboat_core::redact::redact_url(url.as_str())
 }
 
 #[cfg(test)]

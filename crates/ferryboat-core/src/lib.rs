@@ -22,6 +22,7 @@ pub mod memory;
 pub mod path;
 pub mod prefix;
 pub mod ranges;
+pub mod redact;
 pub mod resume;
 pub mod retry;
 pub mod store;

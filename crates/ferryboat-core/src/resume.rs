@@ -242,6 +242,11 @@ impl Resume {
     }
 
     fn integrity(&self, message: String) -> Error {
-        Error::Integrity { provider: self.store.info().provider.clone(), path: self.path.to_string(), message, details: Default::default() }
+        Error::Integrity {
+            provider: self.store.info().provider.clone(),
+            path: self.path.to_string(),
+            message,
+            details: Default::default(),
+        }
     }
 }

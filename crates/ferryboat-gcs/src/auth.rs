@@ -117,7 +117,7 @@ impl ServiceAccount {
         let in_universe = host.as_deref().is_some_and(|h| {
             h == universe
                 || h.ends_with(&format!(".{}", universe.to_ascii_lowercase()))
-                || crate::config::is_loopback_host(h)
+                || ferryboat_core::redact::is_loopback_host(h)
         });
         if !in_universe {
             return Err(Error::invalid_config(format!(

@@ -1,6 +1,5 @@
 //! `GcsBuilder`: bucket, endpoint and credentials, from code or the environment.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -226,18 +225,8 @@ fn validate_universe(domain: &str) -> Result<String> {
     }
 }
 
-pub(crate) fn is_loopback_host(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
+    url.host_str().is_some_and(ferryboat_core::redact::is_loopback_host)
 }
 
 fn is_loopback_endpoint(endpoint: &str) -> bool {

@@ -256,12 +256,7 @@ pub(crate) fn signs_payload(endpoint: Option<&str>) -> bool {
 
 /// Whether the URL's host is the loopback interface.
 pub(crate) fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    url.host_str().is_some_and(ferryboat_core::redact::is_loopback_host)
 }
 
 /// AWS S3 itself: everything on, full checksums.

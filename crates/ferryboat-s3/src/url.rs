@@ -168,12 +168,7 @@ fn percent_decode(s: &str) -> Result<String> {
 /// The URL for messages: without user info, query string or fragment, which may carry
 /// credentials (a parameter's value is quoted only when it is the one at fault).
 fn redacted(url: &url::Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.set_query(None);
-    shown.set_fragment(None);
-    shown.to_string()
+    ferryboat_core::redact::redact_url(url.as_str())
 }
 
 /// The environment variable prefix for a provider: `FERRY_SCALEWAY_`.
