@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod mirror;
 mod objects;
 mod out;
+mod plan;
 mod progress;
 mod providers;
 pub mod remotes;
@@ -47,7 +48,7 @@ pub enum Command {
     /// Are SRC and DST the same? Lists missing, extra and different keys.
     Check(check::CheckArgs),
     /// The exit plan from SRC to DST: requests, bytes and price of leaving.
-    Plan(PlanArgs),
+    Plan(plan::PlanArgs),
     /// List the objects under a URL.
     Ls(objects::LsArgs),
     /// One object's metadata.
@@ -60,18 +61,6 @@ pub enum Command {
     Rm(objects::RmArgs),
     /// The provider catalogue: jurisdictions, countries, CLOUD Act exposure, regions, quirks.
     Providers(providers::ProvidersArgs),
-}
-
-/// The flags of `plan`.
-#[derive(clap::Args, Debug)]
-pub struct PlanArgs {
-    /// Source URL.
-    pub src: String,
-    /// Destination URL.
-    pub dst: String,
-    /// Print the plan as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Parses `args` (the program name first) and runs the command on a new runtime.
@@ -100,9 +89,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Mirror(args) => mirror::run(*args).await,
         Command::Check(args) => check::run(args).await,
-        Command::Plan(_) => {
-            exit::report(&Error::not_supported("ferryboat", "plan: the exit plan is not available in this build yet"))
-        }
+        Command::Plan(args) => plan::run(args).await,
         Command::Ls(args) => objects::ls(args).await,
         Command::Stat(args) => objects::stat(args).await,
         Command::Cat(args) => objects::cat(args).await,

@@ -73,6 +73,31 @@ async fn cp_ls_stat_cat_rm_between_a_directory_and_s3() {
     assert_eq!(stdout(&out), "", "nothing left");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_prices_a_real_listing() {
+    let Some(moto) = emulators::moto() else { return skip("plan_prices_a_real_listing", "moto is not available") };
+    let (bucket, store) = s3_bucket(&moto, "cli-plan").await;
+    for i in 0..5u8 {
+        store
+            .put(&ObjectPath::parse(format!("d/{i}")).unwrap(), vec![i; 1000 * (usize::from(i) + 1)].into())
+            .await
+            .unwrap();
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().display().to_string();
+    let args =
+        ["plan", &s3_url(&moto, &bucket), &dst, "--source-provider", "aws", "--destination-provider", "otc", "--json"];
+    let out = run(ferryboat(Some(&moto), &args));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let plan = json(&out);
+    assert_eq!(plan["workload"]["objects"], 5);
+    assert_eq!(plan["workload"]["bytes"], 15_000, "1 + 2 + 3 + 4 + 5 thousand bytes");
+    assert_eq!(plan["egress"]["bytes"], 15_000);
+    let out = run(ferryboat(Some(&moto), &args[..args.len() - 1]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("objects     5 (15000 bytes"), "{}", stdout(&out));
+}
+
 #[test]
 fn bad_input_exits_2_with_one_line_that_names_no_secret() {
     let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzSECRETKEY";
@@ -89,7 +114,8 @@ fn bad_input_exits_2_with_one_line_that_names_no_secret() {
         (vec!["mirror", &dir, &dir, "--part-size", "lots"], "part-size"),
         (vec!["frobnicate"], "unrecognized subcommand"),
         (vec!["providers", "nimbus"], "unknown provider"),
-        (vec!["plan", &dir, &dir], "not available"),
+        (vec!["plan", &dir, &dir], "catalogue"),
+        (vec!["plan", &dir, &dir, "--source-provider", "aws", "--day", "someday"], "--day"),
     ];
     for (args, mentions) in cases {
         let mut cmd = ferryboat(None, &args);
