@@ -141,7 +141,9 @@ async fn mirror_through_cut_connections_converges_in_one_run() {
     );
     assert_eq!(runs.len(), 1, "converged only after {} runs: {runs:#?}", runs.len());
     // The network really was flaky, on both sides, large objects included.
-    let least = u64::from(1_000 / one_in.max(1)).max(1);
+    // (At the test's rate of 1 in 100 each proxy cuts a few dozen times; rarer rates, set
+    // by hand to measure, prove less and are held to less.)
+    let least = if one_in <= 100 { 10 } else { 1 };
     assert!(up.cuts() >= least && down.cuts() >= least, "too few cuts to prove anything: {up:?} {down:?}");
 
     // Byte-identical, read straight from the server.
