@@ -10,7 +10,7 @@
 //! let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
 //! let key = ObjectPath::parse("big.bin")?;
 //! store.put(&key, vec![7u8; 1 << 20].into()).await?;
-//! let got = resume::get(store, &key, GetOptions::default(), &resume::ResumeConfig::default()).await?;
+//! let got = resume::get(store, &key, GetOptions::default(), &resume::resume_policy()).await?;
 //! assert_eq!(got.bytes().await?.len(), 1 << 20);
 //! # Ok(()) }
 //! ```
@@ -27,50 +27,42 @@ use futures::stream::{self, BoxStream, StreamExt};
 use crate::conditions::etag_matches;
 use crate::error::{Error, Result};
 use crate::path::ObjectPath;
+use crate::retry::RetryPolicy;
 use crate::store::ObjectStore;
 use crate::types::{GetOptions, GetRange, GetResult};
 
-/// How hard a resuming read tries.
+/// How hard a resuming read tries: the one [`RetryPolicy`], counted per request.
 ///
-/// The budget is per request: `attempts` counts the tries of one request (the first read,
-/// or one resumption) and starts again whenever bytes arrive, so a long body cut many times
-/// still completes while one that makes no progress gives up.
-#[derive(Debug, Clone)]
-pub struct ResumeConfig {
-    /// Tries per request without progress, the first included (1: never resume).
-    pub attempts: u32,
-    /// Pause before the first retry of a request; doubles with each further retry.
-    pub initial_backoff: Duration,
-    /// Longest pause.
-    pub max_backoff: Duration,
-}
+/// `max_attempts` counts the tries of one request (the first read, or one resumption) and
+/// starts again whenever bytes arrive, so a long body cut many times still completes while
+/// one that makes no progress gives up. Resuming reads and re-sent parts use
+/// [`resume_policy`] unless told otherwise.
+pub type ResumeConfig = RetryPolicy;
 
-impl Default for ResumeConfig {
-    fn default() -> Self {
-        ResumeConfig { attempts: 10, initial_backoff: Duration::from_millis(50), max_backoff: Duration::from_secs(2) }
+/// The policy resuming reads and re-sent parts use by default: ten tries per request,
+/// pausing 50 ms doubling to 2 s. Its budget is those tries: `max_elapsed` is not consulted,
+/// since a long body legitimately takes long.
+pub fn resume_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 10,
+        initial_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_secs(2),
+        ..RetryPolicy::default()
     }
 }
 
-impl ResumeConfig {
-    /// The pause before retry number `retry` (1-based) of the request at `offset` of `key`:
-    /// exponential, with a jitter drawn from the three so retries of many transfers do not
-    /// march in step.
-    pub fn backoff(&self, key: &str, offset: u64, retry: u32) -> Duration {
-        let ceiling =
-            self.initial_backoff.saturating_mul(1u32 << retry.saturating_sub(1).min(16)).min(self.max_backoff);
-        let mut h = DefaultHasher::new();
-        (key, offset, retry).hash(&mut h);
-        ceiling.mul_f64(0.5 + (h.finish() % 1_000) as f64 / 2_000.0)
-    }
-}
-
-/// Whether a failed request is worth sending again. The one place this module decides it.
-pub fn worth_retrying(error: &Error) -> bool {
-    error.is_retryable()
+/// The pause before retry number `retry` (1-based) of the request at `offset` of `key`: the
+/// policy's ceiling, with a jitter drawn from the three so retries of many transfers do not
+/// march in step.
+fn backoff(policy: &RetryPolicy, key: &str, offset: u64, retry: u32) -> Duration {
+    let mut h = DefaultHasher::new();
+    (key, offset, retry).hash(&mut h);
+    policy.backoff_ceiling(retry).mul_f64(0.5 + (h.finish() % 1_000) as f64 / 2_000.0)
 }
 
 /// Runs `request` (on `key`, from byte `offset`: for the log and the jitter) until it
-/// succeeds, fails for good, or has used `config.attempts` tries.
+/// succeeds, fails for good (as [`RetryPolicy::should_retry`] decides), or has used the
+/// policy's tries.
 pub async fn retry_request<T, F, Fut>(config: &ResumeConfig, key: &str, offset: u64, mut request: F) -> Result<T>
 where
     F: FnMut() -> Fut,
@@ -79,9 +71,9 @@ where
     let mut attempt = 1;
     loop {
         match request().await {
-            Err(e) if worth_retrying(&e) && attempt < config.attempts => {
+            Err(e) if config.should_retry(&e, attempt) => {
                 tracing::debug!(key, offset, attempt, error = %e, "retrying request");
-                tokio::time::sleep(config.backoff(key, offset, attempt)).await;
+                tokio::time::sleep(backoff(config, key, offset, attempt)).await;
                 attempt += 1;
             }
             other => return other,
@@ -178,7 +170,7 @@ impl Resume {
                     }
                     Some(Err(e)) => e,
                 };
-                if r.pin.is_none() || !worth_retrying(&failure) || attempt >= r.config.attempts {
+                if r.pin.is_none() || !r.config.should_retry(&failure, attempt) {
                     // A body that keeps ending short is a truncated object as far as the
                     // caller can tell, as a length check of its own would have said.
                     let failure = if short {
@@ -189,11 +181,12 @@ impl Resume {
                     return Some((Err(failure), (r, None, attempt)));
                 }
                 tracing::debug!(path = %r.path, offset = r.remaining.start, attempt, error = %failure, "resuming read");
-                tokio::time::sleep(r.config.backoff(r.path.as_str(), r.remaining.start, attempt)).await;
+                tokio::time::sleep(backoff(&r.config, r.path.as_str(), r.remaining.start, attempt)).await;
                 attempt += 1;
                 match r.reopen().await {
                     Ok(next) => body = next,
-                    Err(e) if worth_retrying(&e) => body = stream::once(async move { Err(e) }).boxed(),
+                    // The next turn of the loop asks the policy about it.
+                    Err(e) if r.config.should_retry(&e, 1) => body = stream::once(async move { Err(e) }).boxed(),
                     Err(e) => return Some((Err(e), (r, None, attempt))),
                 }
             }

@@ -9,7 +9,8 @@ use futures::stream::{BoxStream, FuturesUnordered, StreamExt};
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::path::ObjectPath;
-use crate::resume::{retry_request, ResumeConfig};
+use crate::resume::{resume_policy, retry_request};
+use crate::retry::RetryPolicy;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{PartInfo, PutOptions, PutResult};
 
@@ -227,7 +228,7 @@ async fn send_parts(
 /// Sends one part, alone again if it fails on the way (the parts already accepted stay):
 /// `attempts` tries of this one request.
 async fn send_part(upload: &dyn MultipartUpload, number: u32, data: Bytes, attempts: u32) -> Result<PartInfo> {
-    let config = ResumeConfig { attempts: attempts.max(1), ..ResumeConfig::default() };
+    let config = RetryPolicy { max_attempts: attempts.max(1), ..resume_policy() };
     retry_request(&config, upload.upload_id(), u64::from(number), || upload.put_part(number, data.clone())).await
 }
 

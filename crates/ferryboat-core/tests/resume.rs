@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use ferryboat_core::layers::{FaultConfig, FaultKind, FaultStore};
 use ferryboat_core::memory::MemoryStore;
-use ferryboat_core::resume::{self, ResumeConfig};
+use ferryboat_core::resume::{self, resume_policy, ResumeConfig};
 use ferryboat_core::{Error, GetOptions, ObjectPath, ObjectStore, ObjectStoreExt};
 use futures::StreamExt;
 
@@ -20,7 +20,7 @@ fn faulty(inner: &MemoryStore, rate: f64, kind: FaultKind) -> Arc<dyn ObjectStor
 }
 
 fn quick() -> ResumeConfig {
-    ResumeConfig { initial_backoff: std::time::Duration::from_millis(1), ..ResumeConfig::default() }
+    ResumeConfig { initial_backoff: std::time::Duration::from_millis(1), ..resume_policy() }
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use ferryboat_core::resume::{self, ResumeConfig};
+use ferryboat_core::resume::{self, resume_policy};
 use ferryboat_core::{
     Error, GetOptions, GetResult, Metadata, ObjectMeta, ObjectPath, ObjectStoreExt, PutOptions, Result, UploadConfig,
 };
@@ -166,12 +166,11 @@ impl Ctx {
         self.counters.get.inc();
         // A body cut on the way resumes from the byte it reached, pinned to the etag; only a
         // source that changed meanwhile sends the copy back to its start.
-        let got =
-            match resume::get(self.src.clone(), &listed.path, GetOptions::default(), &ResumeConfig::default()).await {
-                Ok(g) => g,
-                Err(Error::NotFound { .. }) => return Ok(CopyOutcome::Vanished),
-                Err(e) => return Err(e),
-            };
+        let got = match resume::get(self.src.clone(), &listed.path, GetOptions::default(), &resume_policy()).await {
+            Ok(g) => g,
+            Err(Error::NotFound { .. }) => return Ok(CopyOutcome::Vanished),
+            Err(e) => return Err(e),
+        };
         let size = got.range.end - got.range.start;
         let (carried, not_carried) = carry(self.src.as_ref(), self.dst.as_ref(), &got.meta);
         let records = self.dst.capabilities().user_metadata;
@@ -249,7 +248,7 @@ impl Ctx {
                 concurrency: self.opts.part_concurrency,
                 expected_size: Some(size),
                 // Counted per part: a part cut on the way is sent again alone.
-                part_attempts: ResumeConfig::default().attempts,
+                part_attempts: resume_policy().max_attempts,
             };
             self.counters.put.add(size.div_ceil(self.opts.part_size.max(1)) + 2);
             let opts = with(metadata);
@@ -312,7 +311,7 @@ impl Ctx {
             VerifyMode::Hash => {
                 self.counters.get.inc();
                 let opts = GetOptions::default();
-                let mut body = resume::get(self.dst.clone(), path, opts, &ResumeConfig::default()).await?.body;
+                let mut body = resume::get(self.dst.clone(), path, opts, &resume_policy()).await?.body;
                 let mut hasher = Sha256::new();
                 let mut n = 0u64;
                 while let Some(chunk) = body.next().await {
