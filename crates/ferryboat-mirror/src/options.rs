@@ -131,8 +131,9 @@ pub struct MirrorOptions {
     /// Listing requests in flight at once, per side: a flat listing is read as this many
     /// key ranges at once ([`ferryboat_core::ranges`]) where the store's listing starts at
     /// an offset on the server ([`ferryboat_core::Capabilities::list_seeks`]: S3, GCS,
-    /// memory); elsewhere, and at 1, one request after another. Default 16. Memory holds at
-    /// most `2 ×` this many ranges of 1,000 keys per side.
+    /// memory); elsewhere, and at 1, one request after another. Memory holds at most `2 ×`
+    /// this many ranges of 1,000 keys per side. Default 1: on a server short of CPU each
+    /// extra request costs more than the round trip it saves (docs/benchmarks.md).
     pub list_concurrency: usize,
     /// List both sides one directory level at a time ([`ferryboat_core::walk::by_level`])
     /// instead of one flat listing: for servers whose flat listing re-reads the bucket for
@@ -172,7 +173,7 @@ impl Default for MirrorOptions {
             transfers: 32,
             checkers: 64,
             list_read_ahead: 4096,
-            list_concurrency: 16,
+            list_concurrency: 1,
             list_by_level: false,
             max_in_flight_bytes: 256 * MIB,
             part_size: 8 * MIB,
