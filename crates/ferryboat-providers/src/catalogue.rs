@@ -42,6 +42,7 @@ pub(crate) const PROVIDER_FILES: &[(&str, &str)] = &[
     ("scaleway.toml", include_str!("../providers/scaleway.toml")),
     ("seaweedfs.toml", include_str!("../providers/seaweedfs.toml")),
     ("stackit.toml", include_str!("../providers/stackit.toml")),
+    ("swift.toml", include_str!("../providers/swift.toml")),
     ("tencent.toml", include_str!("../providers/tencent.toml")),
     ("wasabi.toml", include_str!("../providers/wasabi.toml")),
 ];

@@ -23,7 +23,7 @@ const EU_PROVIDERS: &[&str] = &[
     "impossiblecloud",
     "leviia",
 ];
-const SELF_HOSTED: &[&str] = &["minio", "ceph", "garage", "seaweedfs"];
+const SELF_HOSTED: &[&str] = &["minio", "ceph", "garage", "seaweedfs", "swift"];
 const DOC_BEGIN: &str = "<!-- BEGIN GENERATED: catalogue -->\n";
 const DOC_END: &str = "<!-- END GENERATED: catalogue -->";
 

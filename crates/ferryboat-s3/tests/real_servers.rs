@@ -1,4 +1,4 @@
-//! The conformance suite against real S3 servers on 127.0.0.1 (Ceph RGW, SeaweedFS), each
+//! The conformance suite against real S3 servers on 127.0.0.1 (Ceph RGW, SeaweedFS, Swift), each
 //! under its own catalogue profile, and one test per quirk of those profiles: each shows the
 //! server really behaves that way and that the store copes.
 
@@ -231,7 +231,7 @@ fn batch_delete_without_content_md5() {
 }
 
 /// Keys with spaces, `+`, `%`, `#`, `?`, unicode and shell characters round-trip and list
-/// as written under both profiles (listings are requested without URL-encoding).
+/// as written under each profile (listings are requested without URL-encoding).
 #[test]
 fn awkward_keys_round_trip() {
     run(async {
@@ -245,9 +245,11 @@ fn awkward_keys_round_trip() {
             "query/what?x=1&y=2",
             "mix/ +%#?;=@$,:!'()[]~",
         ];
-        for (id, emu) in
-            [("ceph", ceph("awkward_keys_round_trip")), ("seaweedfs", seaweedfs("awkward_keys_round_trip"))]
-        {
+        for (id, emu) in [
+            ("ceph", ceph("awkward_keys_round_trip")),
+            ("seaweedfs", seaweedfs("awkward_keys_round_trip")),
+            ("swift", swift("awkward_keys_round_trip")),
+        ] {
             let Some(emu) = emu else { continue };
             let store = store_on(&emu, id, profile(id), None).await;
             for (i, k) in keys.iter().enumerate() {
@@ -269,5 +271,88 @@ fn awkward_keys_round_trip() {
             store.copy(&src, &path("copied/ +%#?")).await.unwrap();
             assert_eq!(store.get(&path("copied/ +%#?")).await.unwrap().bytes().await.unwrap(), "body 7", "{id}");
         }
+    });
+}
+
+fn swift(test: &str) -> Option<S3Emulator> {
+    let emu = emulators::swift();
+    if emu.is_none() {
+        emulators::skip(test, "Swift is not running (FERRY_TEST_SWIFT; scripts/test starts it)");
+    }
+    emu
+}
+
+#[test]
+fn conformance_swift() {
+    run(async {
+        let Some(emu) = swift("conformance_swift") else { return };
+        let store: Arc<dyn ObjectStore> = Arc::new(store_on(&emu, "swift", profile("swift"), None).await);
+        assert!(!store.capabilities().put_if_not_exists && !store.capabilities().put_if_match);
+        ferryboat_testkit::suite::run_all(&store).await;
+    });
+}
+
+/// Swift's s3api refuses DeleteObjects without Content-MD5 (boto3 and the AWS SDK send only a
+/// CRC32 now): with the quirk off the batch fails and every key stays; under the `swift`
+/// profile one batch with Content-MD5 deletes them all.
+#[test]
+fn swift_batch_delete_needs_content_md5() {
+    run(async {
+        let Some(emu) = swift("swift_batch_delete_needs_content_md5") else { return };
+        let keys: Vec<ObjectPath> = (0..5).map(|i| path(&format!("d/{i}"))).collect();
+        let without = Quirks { delete_needs_content_md5: false, ..profile("swift") };
+        for (quirks, works) in [(without, false), (profile("swift"), true)] {
+            let recorder = Recorder::default();
+            let store = store_on(&emu, "swift", quirks, Some(recorder.clone())).await;
+            for k in &keys {
+                store.put(k, Bytes::from_static(b"x")).await.unwrap();
+            }
+            let results: Vec<_> = store.delete_stream(stream::iter(keys.clone()).map(Ok).boxed()).collect().await;
+            let left: Vec<String> = store.list(None).map_ok(|m| m.path.to_string()).try_collect().await.unwrap();
+            let batches: Vec<_> = recorder.requests().into_iter().filter(|s| s.operation == "DeleteObjects").collect();
+            assert_eq!(batches.len(), 1, "one batch request");
+            assert_eq!(batches[0].header("content-md5").is_some(), works, "Content-MD5 sent only under the quirk");
+            if works {
+                assert!(results.iter().all(Result::is_ok), "{results:?}");
+                assert!(left.is_empty(), "{left:?}");
+            } else {
+                assert!(
+                    results.iter().all(Result::is_err),
+                    "Swift now takes DeleteObjects without Content-MD5: drop the quirk"
+                );
+                assert_eq!(left.len(), keys.len(), "a refused batch deletes nothing: {left:?}");
+            }
+        }
+    });
+}
+
+/// Swift answers a conditional PutObject with 501: the raw SDK call shows it; under the
+/// `swift` profile create-only and compare-and-swap writes are refused before any request.
+#[test]
+fn swift_conditional_put_is_not_implemented() {
+    run(async {
+        let Some(emu) = swift("swift_conditional_put_is_not_implemented") else { return };
+        let recorder = Recorder::default();
+        let store = store_on(&emu, "swift", profile("swift"), Some(recorder.clone())).await;
+        let (c, b) = (store.client(), store.bucket());
+        let raw =
+            c.put_object().bucket(b).key("raw").if_none_match("*").body(ByteStream::from_static(b"x")).send().await;
+        let status = raw
+            .expect_err("Swift now honours If-None-Match: set put_if_none_match")
+            .raw_response()
+            .map(|r| r.status().as_u16());
+        assert_eq!(status, Some(501));
+
+        let key = path("cond/object");
+        let sent = recorder.requests().len();
+        let create = store.put_opts(&key, Bytes::from_static(b"a"), PutMode::Create.into()).await;
+        assert_eq!(create.unwrap_err().kind(), ErrorKind::NotSupported);
+        let put = store.put(&key, Bytes::from_static(b"a")).await.unwrap();
+        let update = PutMode::Update(UpdateVersion { etag: put.etag.clone(), version: None });
+        let swap = store.put_opts(&key, Bytes::from_static(b"b"), update.into()).await;
+        assert_eq!(swap.unwrap_err().kind(), ErrorKind::NotSupported);
+        let puts = recorder.requests()[sent..].iter().filter(|s| s.operation == "PutObject").count();
+        assert_eq!(puts, 1, "only the plain put reached the server");
+        assert_eq!(store.get(&key).await.unwrap().bytes().await.unwrap(), "a");
     });
 }

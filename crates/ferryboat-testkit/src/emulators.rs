@@ -37,6 +37,8 @@ pub const FAKE_GCS_VAR: &str = "FERRY_TEST_FAKE_GCS";
 pub const CEPH_VAR: &str = "FERRY_TEST_CEPH";
 /// Endpoint of a real SeaweedFS S3 gateway (`weed mini`), identity [`SEAWEEDFS_ACCESS_KEY`].
 pub const SEAWEEDFS_VAR: &str = "FERRY_TEST_SEAWEEDFS";
+/// Endpoint of a real OpenStack Swift proxy with its S3 layer (s3api), user [`SWIFT_ACCESS_KEY`].
+pub const SWIFT_VAR: &str = "FERRY_TEST_SWIFT";
 
 /// Access key of the S3 user `scripts/test` creates on Ceph RGW (Ceph's own test key).
 pub const CEPH_ACCESS_KEY: &str = "0555b35654ad1656d804";
@@ -46,6 +48,10 @@ pub const CEPH_SECRET_KEY: &str = "h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwl
 pub const SEAWEEDFS_ACCESS_KEY: &str = "AKIDSEAWEED";
 /// Secret key of that SeaweedFS identity.
 pub const SEAWEEDFS_SECRET_KEY: &str = "secretseaweed123";
+/// Access key of the tempauth user `scripts/test` gives Swift (`account:user`).
+pub const SWIFT_ACCESS_KEY: &str = "test:tester";
+/// Secret key of that Swift user.
+pub const SWIFT_SECRET_KEY: &str = "testing";
 
 /// Access key the S3 emulators are started with.
 pub const S3_ACCESS_KEY: &str = "test";
@@ -75,7 +81,7 @@ pub fn skip(test: &str, reason: &str) {
 /// An S3 server on 127.0.0.1.
 #[derive(Clone, PartialEq, Eq)]
 pub struct S3Emulator {
-    /// `"moto"`, `"s3s-fs"`, `"ceph-rgw"` or `"seaweedfs"`.
+    /// `"moto"`, `"s3s-fs"`, `"ceph-rgw"`, `"seaweedfs"` or `"swift"`.
     pub name: &'static str,
     /// `http://127.0.0.1:PORT`; use path-style addressing.
     pub endpoint: String,
@@ -162,6 +168,17 @@ pub fn seaweedfs() -> Option<S3Emulator> {
         access_key: SEAWEEDFS_ACCESS_KEY.to_owned(),
         secret_key: SEAWEEDFS_SECRET_KEY.to_owned(),
         ..s3_emulator("seaweedfs", endpoint, true)
+    })
+}
+
+/// A real OpenStack Swift proxy with s3api (Debian's packages), started by `scripts/test`;
+/// `None` without [`SWIFT_VAR`], as for [`ceph_rgw`].
+pub fn swift() -> Option<S3Emulator> {
+    let endpoint = real_server_endpoint(SWIFT_VAR)?;
+    Some(S3Emulator {
+        access_key: SWIFT_ACCESS_KEY.to_owned(),
+        secret_key: SWIFT_SECRET_KEY.to_owned(),
+        ..s3_emulator("swift", endpoint, true)
     })
 }
 
