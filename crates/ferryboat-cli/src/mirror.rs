@@ -98,6 +98,13 @@ pub struct MirrorArgs {
     /// Price per GiB leaving the source, for the exit bill.
     #[arg(long)]
     pub egress_price_per_gb: Option<f64>,
+    /// With --dry-run: the source's catalogue provider, for the exit plan, when its store
+    /// does not say (as `plan --source-provider`).
+    #[arg(long, value_name = "ID")]
+    pub source_provider: Option<String>,
+    /// With --dry-run: the destination's catalogue provider, for the exit plan.
+    #[arg(long, value_name = "ID")]
+    pub destination_provider: Option<String>,
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -287,8 +294,39 @@ async fn real(args: &MirrorArgs, src_url: &str, dst_url: &str) -> ferryboat::Res
     let opts = options(args)?;
     let src = crate::open(src_url).await?;
     let dst = crate::open(dst_url).await?;
-    let report = run_once(src, dst, opts, args).await?;
-    print(&report, args.json, if args.dry_run { "dry run" } else { "mirror" });
+    let transfers = opts.transfers;
+    let report = run_once(src.clone(), dst.clone(), opts, args).await?;
+    if !args.dry_run {
+        print(&report, args.json, "mirror");
+        return Ok(report.in_sync);
+    }
+    // A dry run ends with what the copy would cost: the same plan `plan` prints, for the
+    // objects this run found to copy rather than the whole source.
+    let plan = crate::plan::of_dry_run(
+        &report,
+        (args.source_provider.as_deref(), src.as_ref()),
+        (args.destination_provider.as_deref(), dst.as_ref()),
+        transfers,
+    );
+    if args.json {
+        let encoded = serde_json::to_value(&report).and_then(|mut v| {
+            v["exit_plan"] = match &plan {
+                Ok(p) => serde_json::to_value(p)?,
+                Err(e) => serde_json::json!({ "error": e.to_string() }),
+            };
+            serde_json::to_string_pretty(&v)
+        });
+        match encoded {
+            Ok(s) => outln!("{s}"),
+            Err(e) => eprintln!("error: cannot encode the report: {e}"),
+        }
+    } else {
+        print(&report, false, "dry run");
+        match &plan {
+            Ok(p) => outln!("== exit plan ==\n{p}\n"),
+            Err(e) => outln!("no exit plan: {e}\n"),
+        }
+    }
     Ok(report.in_sync)
 }
 

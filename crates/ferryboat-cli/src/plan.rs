@@ -3,8 +3,9 @@
 
 use std::process::ExitCode;
 
+use ferryboat::mirror::MirrorReport;
 use ferryboat::mirror::{parse_size, plan as mirror_plan, MirrorOptions};
-use ferryboat::providers::plan::PlanOptions;
+use ferryboat::providers::plan::{ExitPlan, PlanOptions};
 use ferryboat::providers::prices::Day;
 use ferryboat::providers::{catalogue, Provider};
 use ferryboat::{Error, Result};
@@ -90,4 +91,21 @@ async fn plan(args: &PlanArgs) -> Result<String> {
     } else {
         Ok(plan.to_string())
     }
+}
+
+/// The exit plan of a dry run: its workload (what would pass through this machine) priced
+/// for the two sides' catalogue providers (named, or the stores'), today's EU Data Act rule,
+/// `concurrency` requests in flight and the default bandwidth of `plan`.
+pub fn of_dry_run(
+    report: &MirrorReport,
+    src: (Option<&str>, &dyn ferryboat::ObjectStore),
+    dst: (Option<&str>, &dyn ferryboat::ObjectStore),
+    concurrency: usize,
+) -> Result<ExitPlan> {
+    let workload = report.workload.as_ref().ok_or_else(|| Error::invalid_config("not a dry run: no workload"))?;
+    let (from, to) = (provider(src.0, src.1)?, provider(dst.0, dst.1)?);
+    let mut opts = PlanOptions::new(Day::today());
+    opts.bandwidth_bytes_per_sec = 100.0 * 1e6;
+    opts.concurrency = u32::try_from(concurrency.max(1)).unwrap_or(u32::MAX);
+    ExitPlan::compute(workload, from, to, &opts)
 }

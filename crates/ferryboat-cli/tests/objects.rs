@@ -98,6 +98,60 @@ async fn plan_prices_a_real_listing() {
     assert!(stdout(&out).contains("objects     5 (15000 bytes"), "{}", stdout(&out));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_ends_with_the_exit_plan_of_what_it_would_copy() {
+    let Some(moto) = emulators::moto() else {
+        return skip("a_dry_run_ends_with_the_exit_plan_of_what_it_would_copy", "moto is not available");
+    };
+    let (bucket, store) = s3_bucket(&moto, "cli-dry-plan").await;
+    // 1,000 to 5,000 bytes; with 2,500-byte parts the last three are multipart uploads.
+    for i in 0..5u8 {
+        store
+            .put(&ObjectPath::parse(format!("d/{i}")).unwrap(), vec![i; 1000 * (usize::from(i) + 1)].into())
+            .await
+            .unwrap();
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().display().to_string();
+    // d/0 and d/1 are there already: the plan prices only the three left to copy.
+    let copy_first = ["mirror", &s3_url(&moto, &bucket), &dst, "--include", "d/[01]", "--quiet"];
+    let out = run(ferryboat(Some(&moto), &copy_first));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let src = s3_url(&moto, &bucket);
+    let dry = [
+        "mirror",
+        &src,
+        &dst,
+        "--dry-run",
+        "--part-size",
+        "2500",
+        "--source-provider",
+        "aws",
+        "--destination-provider",
+        "otc",
+        "--json",
+        "--quiet",
+    ];
+    let out = run(ferryboat(Some(&moto), &dry));
+    assert_eq!(code(&out), 1, "a dry run that finds work is not in sync: {}", stderr(&out));
+    let report = json(&out);
+    let plan = &report["exit_plan"];
+    assert_eq!(plan["workload"]["objects"], 3, "{plan}");
+    assert_eq!(plan["workload"]["bytes"], 12_000, "3 + 4 + 5 thousand bytes");
+    assert_eq!(plan["workload"]["multipart_objects"], 3);
+    assert_eq!(plan["workload"]["parts"], 2 + 2 + 2, "ceil(3000/2500) + ceil(4000/2500) + ceil(5000/2500)");
+    assert_eq!(plan["egress"]["bytes"], 12_000);
+    assert_eq!(plan["source"]["provider"], "aws");
+    assert_eq!(plan["destination"]["provider"], "otc");
+    assert_eq!(report["copied"], 3, "the report itself is unchanged: {report}");
+    // In text, the plan follows the report; without providers it says why there is none.
+    let out = run(ferryboat(Some(&moto), &dry[..dry.len() - 2]));
+    assert!(stdout(&out).contains("== exit plan =="), "{}", stdout(&out));
+    let out = run(ferryboat(Some(&moto), &["mirror", &src, &dst, "--dry-run", "--quiet"]));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stdout(&out).contains("no exit plan:") && stdout(&out).contains("catalogue"), "{}", stdout(&out));
+}
+
 #[test]
 fn bad_input_exits_2_with_one_line_that_names_no_secret() {
     let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzSECRETKEY";

@@ -112,6 +112,7 @@ impl Mirror {
             compare: Some(self.opts.compare),
             verify: Some(self.opts.verify),
             shard: self.opts.shard,
+            workload: self.opts.dry_run.then(|| ferryboat_providers::plan::Workload::new(self.opts.part_size)),
             ..Default::default()
         };
         if self.opts.compare == crate::CompareMode::Hash && !self.dst.capabilities().user_metadata {
@@ -478,6 +479,9 @@ fn record(report: &mut MirrorReport, done: Done, ctx: &Ctx) {
                             ctx.counters.get.inc();
                             ctx.counters.put.add(parts);
                             ctx.counters.egress.add(bytes);
+                            if let Some(w) = report.workload.as_mut() {
+                                w.add(bytes);
+                            }
                         }
                     }
                 }

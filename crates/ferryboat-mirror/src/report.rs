@@ -153,6 +153,11 @@ pub struct MirrorReport {
     pub egress_bytes: u64,
     /// `egress_bytes` at the given price per GiB: the exit bill.
     pub egress_cost: Option<f64>,
+    /// In a dry run, what the planned copies that pass through this machine would move
+    /// (server-side copies excluded): the workload an exit plan prices
+    /// ([`ExitPlan::compute`](ferryboat_providers::plan::ExitPlan::compute)), the same one
+    /// `plan` sums from a whole listing. `None` outside dry runs.
+    pub workload: Option<ferryboat_providers::plan::Workload>,
     /// Wall-clock seconds.
     pub elapsed_secs: f64,
     /// Things the operator should know (fallbacks, skipped deletes).
