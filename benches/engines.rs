@@ -1,9 +1,11 @@
 //! ferryboat-s3 against the engines people would otherwise use — raw aws-sdk-s3, object_store
-//! and OpenDAL — on one s3s-fs server, the same work, interleaved.
+//! and OpenDAL — on one S3 server, the same work, interleaved.
 //!
-//! `cargo bench --bench engines -- --quick` (default) or `--scale N` / `FERRY_BENCH_SCALE=N`.
-//! Prints a table, writes `target/bench/engines.json`. Exits 0 with a reason when s3s-fs is
-//! neither given (`FERRY_TEST_S3S`) nor installed in `.tools/`.
+//! `cargo bench --bench engines -- --quick` (default) or `--scale N` / `FERRY_BENCH_SCALE=N`;
+//! `--server ceph-rgw` or `--server seaweedfs` runs on that real server (started by
+//! `scripts/bench`, given by `FERRY_TEST_CEPH` / `FERRY_TEST_SEAWEEDFS`) instead of s3s-fs.
+//! Prints a table, writes `target/bench/engines.json` (`engines-SERVER.json` on a real
+//! server). Exits 0 with a reason when the server is not available.
 
 mod common;
 
@@ -325,7 +327,8 @@ async fn bench(emu: S3Emulator, args: Args) -> Res<()> {
     let sdk = sdk_client(&emu);
     sdk.create_bucket().bucket(&bucket).send().await?;
     let cases: Vec<Case> = matrix(args.scale, LIST_KEYS).into_iter().filter(|c| args.wants(c)).collect();
-    println!("engines on s3s-fs at {} (bucket {bucket}), scale {}, {} cases", emu.endpoint, args.scale, cases.len());
+    let server = emu.name;
+    println!("engines on {server} at {} (bucket {bucket}), scale {}, {} cases", emu.endpoint, args.scale, cases.len());
     seed(&sdk, &bucket, &cases).await?;
 
     let mut rows = Vec::new();
@@ -348,11 +351,11 @@ async fn bench(emu: S3Emulator, args: Args) -> Res<()> {
         println!("  {:<20} ferry vs {}", case.name(), shown.join(", "));
     }
 
-    print_table("ferryboat-s3 and its peers on s3s-fs (medians per operation)", &rows, Some(FERRY));
+    print_table(&format!("ferryboat-s3 and its peers on {server} (medians per operation)"), &rows, Some(FERRY));
     print_peak_rss();
     let head = json!({
         "bench": "engines",
-        "server": { "name": "s3s-fs", "endpoint": emu.endpoint },
+        "server": { "name": server, "endpoint": emu.endpoint },
         "baseline": FERRY,
         "ratio": "baseline throughput / contender throughput (median contender time / median baseline time); > 1: ferry faster",
         "scale": args.scale,
@@ -360,7 +363,8 @@ async fn bench(emu: S3Emulator, args: Args) -> Res<()> {
         "part_concurrency": PART_CONCURRENCY,
         "versions": locked_versions(&["aws-sdk-s3", "object_store", "opendal", "s3s-fs", "s3s"]),
     });
-    let path = write_json(&args.out, "engines", head, &rows, Some(FERRY))?;
+    let file = if server == "s3s-fs" { "engines".to_owned() } else { format!("engines-{server}") };
+    let path = write_json(&args.out, &file, head, &rows, Some(FERRY))?;
     println!("results: {}", path.display());
 
     // Leave nothing behind on a long-running server.
@@ -375,8 +379,17 @@ async fn bench(emu: S3Emulator, args: Args) -> Res<()> {
 
 fn main() {
     let args = Args::parse();
-    let Some(emu) = emulators::s3s() else {
-        println!("engines bench skipped: s3s-fs is not available (set FERRY_TEST_S3S or run scripts/test once to install it into .tools/)");
+    let (emu, how) = match args.server.as_str() {
+        "s3s-fs" => (emulators::s3s(), "set FERRY_TEST_S3S or run scripts/test once to install it into .tools/"),
+        "ceph-rgw" => (emulators::ceph_rgw(), "set FERRY_TEST_CEPH (scripts/bench starts one)"),
+        "seaweedfs" => (emulators::seaweedfs(), "set FERRY_TEST_SEAWEEDFS (scripts/bench starts one)"),
+        other => {
+            eprintln!("engines bench: unknown --server {other} (s3s-fs, ceph-rgw or seaweedfs)");
+            std::process::exit(2);
+        }
+    };
+    let Some(emu) = emu else {
+        println!("engines bench skipped: {} is not available ({how})", args.server);
         return;
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

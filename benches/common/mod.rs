@@ -34,6 +34,8 @@ pub struct Args {
     pub scale: u32,
     pub out: PathBuf,
     pub filter: Option<String>,
+    /// The S3 server the engines bench runs on: `s3s-fs` (default), `ceph-rgw` or `seaweedfs`.
+    pub server: String,
 }
 
 impl Args {
@@ -41,6 +43,7 @@ impl Args {
         let mut scale: u32 = std::env::var("FERRY_BENCH_SCALE").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(1);
         let mut out = workspace_root().join("target/bench");
         let mut filter = None;
+        let mut server = std::env::var("FERRY_BENCH_SERVER").unwrap_or_else(|_| "s3s-fs".to_owned());
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             let (name, inline) = match arg.split_once('=') {
@@ -60,17 +63,23 @@ impl Args {
                     }
                 }
                 "--filter" => filter = value(),
+                "--server" => {
+                    if let Some(v) = value() {
+                        server = v;
+                    }
+                }
                 "-h" | "--help" => {
                     println!(
                         "options: --quick (default, scale 1) | --scale N (or FERRY_BENCH_SCALE=N: N times the \
-                         rounds) | --out DIR (default target/bench) | --filter TEXT (cases whose name contains it)"
+                         rounds) | --out DIR (default target/bench) | --filter TEXT (cases whose name contains it) | --server \
+                         s3s-fs|ceph-rgw|seaweedfs (or FERRY_BENCH_SERVER; engines only)"
                     );
                     std::process::exit(0);
                 }
                 _ => {}
             }
         }
-        Args { scale: scale.max(1), out, filter }
+        Args { scale: scale.max(1), out, filter, server }
     }
 
     pub fn wants(&self, case: &Case) -> bool {
