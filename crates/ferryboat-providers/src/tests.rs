@@ -389,7 +389,7 @@ fn unknown_prices_stay_unknown() {
     assert!(get("otc").prices.switching.as_ref().is_some_and(|s| s.free_egress));
 }
 
-/// The figures read for R2, Wasabi, Backblaze and IONOS, through the sums the exit plan makes.
+/// The figures read for R2, Wasabi, Backblaze, Scaleway and IONOS, through the sums the exit plan makes.
 #[test]
 fn catalogued_prices_give_the_sums_their_sources_state() {
     use crate::plan::{ExitPlan, PlanOptions, Workload};
@@ -405,6 +405,12 @@ fn catalogued_prices_give_the_sums_their_sources_state() {
     assert_eq!(b2.cost(1.0), None);
     let b2_requests = get("backblaze").prices.requests.known().expect("b2 requests");
     assert_eq!(b2_requests.list_per_1000, Amount::Unknown);
+    // Scaleway: 75 GB a month free, then EUR 0.01 per GB; requests included.
+    let scw = &get("scaleway").prices;
+    let scw_egress = scw.egress.known().expect("scaleway egress");
+    assert_eq!(scw_egress.cost(75.0), Some(0.0));
+    assert!((scw_egress.cost(175.0).unwrap() - 1.0).abs() < 1e-12);
+    assert_eq!(scw.requests.known().expect("scaleway requests").write_per_1000, Amount::Known(0.0));
     let ionos = &get("ionos").prices;
     assert_eq!(ionos.gb_bytes, Some(1 << 30), "IONOS: 1 GB = 1,024 MB");
     assert_eq!(ionos.storage, Priced::Unknown);
