@@ -389,6 +389,52 @@ fn unknown_prices_stay_unknown() {
     assert!(get("otc").prices.switching.as_ref().is_some_and(|s| s.free_egress));
 }
 
+/// The figures read for R2, Wasabi, Backblaze, Scaleway and IONOS, through the sums the exit plan makes.
+#[test]
+fn catalogued_prices_give_the_sums_their_sources_state() {
+    use crate::plan::{ExitPlan, PlanOptions, Workload};
+
+    let r2 = get("r2");
+    let egress = r2.prices.egress.known().expect("r2 egress");
+    assert_eq!(egress.cost(1e6), Some(0.0), "R2 charges no egress at any volume");
+    let wasabi = &get("wasabi").prices;
+    assert_eq!(wasabi.egress.known().expect("wasabi egress").cost(1e6), Some(0.0));
+    // Backblaze's per-GB price is known, its free allowance is not: no sum is made up.
+    let b2 = get("backblaze").prices.egress.known().expect("b2 egress");
+    assert_eq!(b2.tiers.last().map(|t| t.per_gb), Some(0.01));
+    assert_eq!(b2.cost(1.0), None);
+    let b2_requests = get("backblaze").prices.requests.known().expect("b2 requests");
+    assert_eq!(b2_requests.list_per_1000, Amount::Unknown);
+    // Scaleway: 75 GB a month free, then EUR 0.01 per GB; requests included.
+    let scw = &get("scaleway").prices;
+    let scw_egress = scw.egress.known().expect("scaleway egress");
+    assert_eq!(scw_egress.cost(75.0), Some(0.0));
+    assert!((scw_egress.cost(175.0).unwrap() - 1.0).abs() < 1e-12);
+    assert_eq!(scw.requests.known().expect("scaleway requests").write_per_1000, Amount::Known(0.0));
+    let ionos = &get("ionos").prices;
+    assert_eq!(ionos.gb_bytes, Some(1 << 30), "IONOS: 1 GB = 1,024 MB");
+    assert_eq!(ionos.storage, Priced::Unknown);
+
+    // Two objects, one of them in three parts, from R2 to IONOS.
+    let mut w = Workload::new(8 << 20);
+    w.add(1 << 20);
+    w.add(20 << 20);
+    let opts = PlanOptions::new(Day::parse("2026-12-02").unwrap());
+    let plan = ExitPlan::compute(&w, r2, get("ionos"), &opts).unwrap();
+    let s = &plan.requests.source;
+    let expected = (s.get + s.head) as f64 / 1000.0 * 0.00036 + s.list_pages as f64 / 1000.0 * 0.0045;
+    let got = plan.source_requests.amount.expect("R2 reads and listings are priced");
+    assert!((got - expected).abs() < 1e-15, "{got} vs {expected}");
+    assert_eq!(plan.destination_requests.amount, Some(0.0), "IONOS's API is free of charge");
+    assert_eq!(plan.egress.list_price.amount, Some(0.0));
+    assert_eq!(plan.destination_storage_month.amount, None, "IONOS's storage price was not read");
+    // And into R2: 21 MiB is under the 10 GB free.
+    let plan = ExitPlan::compute(&w, get("ionos"), r2, &opts).unwrap();
+    assert_eq!(plan.destination_storage_month.amount, Some(0.0));
+    assert!(plan.destination_requests.amount.unwrap() > 0.0, "R2 charges Class A writes");
+    assert_eq!(plan.egress.list_price.amount, None, "IONOS's egress tiers were not read");
+}
+
 #[test]
 fn bad_prices_fail_to_load() {
     let good = PROVIDER_FILES.iter().find(|(n, _)| *n == "aws.toml").expect("aws").1;
