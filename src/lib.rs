@@ -34,7 +34,7 @@ pub use ferryboat_providers as providers;
 pub use ferryboat_s3 as s3;
 
 mod open;
-pub use open::{open, supported_schemes};
+pub use open::{open, open_with, supported_schemes};
 
 #[cfg(feature = "azure")]
 pub use ferryboat_azure as azure;

@@ -56,3 +56,31 @@ async fn provider_urls_reach_the_catalogue_and_name_the_valid_choices() {
     assert!(err.contains("fr-par"), "an unknown region lists the valid ones: {err}");
     assert!(ferryboat::supported_schemes().iter().any(|s| s == "ovh"), "provider ids are schemes");
 }
+
+#[tokio::test]
+async fn options_go_to_the_backend_the_url_names_and_unknown_keys_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("memory://", "region", "memory:// takes no options"),
+        (dir.path().to_str().unwrap(), "region", "a local directory takes no options"),
+        ("s3://b?endpoint=http://127.0.0.1:9", "regoin", "unknown S3 option `regoin`; valid: access_key_id,"),
+        ("scaleway://fr-par/b", "account_key", "unknown S3 option `account_key`"),
+        ("azure://acct/logs", "secret_access_key", "unknown Azure option `secret_access_key`; valid: account,"),
+        ("gs://bucket", "region", "unknown GCS option `region`; valid: endpoint,"),
+        ("s3://b?endpoint=http://127.0.0.1:9", "max_attempts", "`max_attempts`"),
+    ];
+    for (url, key, expected) in cases {
+        let err = ferryboat::open_with(url, [(key, "0")]).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }), "{url} {key}: {err}");
+        assert!(err.to_string().contains(expected), "{url} {key}: {err}");
+    }
+    // Options reach the store: a secret never shows in its Debug.
+    let store = ferryboat::open_with(
+        "s3://b",
+        [("endpoint", "http://127.0.0.1:9"), ("access_key_id", "AKIDOPTIONS"), ("aws_secret_access_key", "S3CR3TOPT")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(store.info().endpoint.as_deref(), Some("http://127.0.0.1:9"), "{:?}", store.info());
+    assert!(!format!("{store:?}").contains("S3CR3TOPT"));
+}

@@ -29,6 +29,7 @@ mod limits;
 mod list;
 mod metadata;
 mod multipart;
+mod options;
 mod presign;
 mod store;
 mod url;
@@ -40,5 +41,9 @@ pub use config::{
 #[doc(hidden)]
 pub use error::parse_error_document;
 pub use limits::{MAX_DOCUMENT, MAX_ERROR_BODY};
+pub use options::{AzureConfigKey, AzureOptions};
 pub use store::AzureStore;
-pub use url::{open_partner_url, open_url, parse_partner_url, parse_url, Partner};
+pub use url::{
+    open_partner_url, open_partner_url_with, open_url, open_url_with, parse_partner_url, parse_partner_url_with,
+    parse_url, parse_url_with, Partner,
+};

@@ -8,6 +8,7 @@ use percent_encoding::percent_decode_str;
 use url::Url;
 
 use crate::config::{credentials_from_env, is_loopback, AzureConfig, AzureCredentials, EMULATOR_ACCOUNT, EMULATOR_KEY};
+use crate::options::{apply, AzureConfigKey, AzureOptions};
 use crate::store::AzureStore;
 
 /// Opens the container (and key prefix) a URL names:
@@ -29,7 +30,13 @@ use crate::store::AzureStore;
 /// # Ok(()) }
 /// ```
 pub async fn open_url(url: &Url) -> Result<Arc<dyn ObjectStore>> {
-    let (config, prefix) = parse_url(url)?;
+    open_url_with(url, &AzureOptions::new()).await
+}
+
+/// As [`open_url`], with options ([`AzureConfigKey`]) that replace what the URL and the
+/// environment say.
+pub async fn open_url_with(url: &Url, options: &AzureOptions) -> Result<Arc<dyn ObjectStore>> {
+    let (config, prefix) = parse_url_with(url, options)?;
     let store: Arc<dyn ObjectStore> = Arc::new(AzureStore::new(config)?);
     Ok(match prefix {
         Some(prefix) => Arc::new(PrefixStore::new(store, prefix)),
@@ -59,7 +66,17 @@ pub struct Partner {
 /// come from the environment as for `azure://`; the store's
 /// [`StoreInfo`](ferryboat_core::StoreInfo) names the partner.
 pub async fn open_partner_url(url: &Url, partner: &Partner) -> Result<Arc<dyn ObjectStore>> {
-    let (config, prefix) = parse_partner_url(url, partner)?;
+    open_partner_url_with(url, partner, &AzureOptions::new()).await
+}
+
+/// As [`open_partner_url`], with options ([`AzureConfigKey`]) that replace what the URL and
+/// the environment say.
+pub async fn open_partner_url_with(
+    url: &Url,
+    partner: &Partner,
+    options: &AzureOptions,
+) -> Result<Arc<dyn ObjectStore>> {
+    let (config, prefix) = parse_partner_url_with(url, partner, options)?;
     let store = AzureStore::new(config)?.describe_as(
         &partner.id,
         &partner.name,
@@ -75,6 +92,15 @@ pub async fn open_partner_url(url: &Url, partner: &Partner) -> Result<Arc<dyn Ob
 
 /// The configuration and prefix a partner URL names (see [`open_partner_url`]).
 pub fn parse_partner_url(url: &Url, partner: &Partner) -> Result<(AzureConfig, Option<ObjectPath>)> {
+    parse_partner_url_with(url, partner, &AzureOptions::new())
+}
+
+/// As [`parse_partner_url`], with options applied.
+pub fn parse_partner_url_with(
+    url: &Url,
+    partner: &Partner,
+    opts: &AzureOptions,
+) -> Result<(AzureConfig, Option<ObjectPath>)> {
     if url.scheme() != partner.id {
         return Err(Error::invalid_config(format!("expected a {}:// URL, got scheme {:?}", partner.id, url.scheme())));
     }
@@ -104,11 +130,14 @@ pub fn parse_partner_url(url: &Url, partner: &Partner) -> Result<(AzureConfig, O
         other => other,
     };
     let config = AzureConfig::new(account, container).with_credentials(credentials);
+    let placed = opts.get(AzureConfigKey::Endpoint).is_some() || opts.get(AzureConfigKey::EndpointSuffix).is_some();
     let config = match (endpoint, suffix) {
         (Some(e), _) => config.with_endpoint(e),
         (None, Some(s)) => config.with_endpoint_suffix(&s)?,
+        (None, None) if placed => config,
         (None, None) => return Err(no_suffix(partner)),
     };
+    let config = apply(config, opts)?;
     config.validate()?;
     Ok((config, prefix(&segments[1..])?))
 }
@@ -123,12 +152,27 @@ fn no_suffix(partner: &Partner) -> Error {
 /// The configuration and key prefix a URL names (see [`open_url`]), reading the environment
 /// for what the URL does not say.
 pub fn parse_url(url: &Url) -> Result<(AzureConfig, Option<ObjectPath>)> {
+    parse_url_with(url, &AzureOptions::new())
+}
+
+/// As [`parse_url`], with options applied.
+pub fn parse_url_with(url: &Url, opts: &AzureOptions) -> Result<(AzureConfig, Option<ObjectPath>)> {
+    let (config, prefix) = parse_plain(url, opts)?;
+    let config = apply(config, opts)?;
+    config.validate()?;
+    Ok((config, prefix))
+}
+
+fn parse_plain(url: &Url, opts: &AzureOptions) -> Result<(AzureConfig, Option<ObjectPath>)> {
     let segments = segments(url)?;
     let need = |what: &str| Error::invalid_config(format!("Azure URL {} names no {what}", redacted(url)));
     match url.scheme() {
         "az" => {
             let container = url.host_str().ok_or_else(|| need("container"))?.to_owned();
-            let config = AzureConfig::from_env(container)?;
+            let config = match opts.get(AzureConfigKey::Account) {
+                Some(account) => AzureConfig::new(account, container).with_credentials(credentials_from_env()),
+                None => AzureConfig::from_env(container)?,
+            };
             Ok((config, prefix(&segments)?))
         }
         "azure" => {

@@ -111,14 +111,16 @@ fn clap_exit(e: clap::Error) -> ExitCode {
 
 /// Opens the store a URL, or a `NAME:path` reference to a named remote, names.
 pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
-    ferryboat::open(&remotes::resolve(url)?).await
+    let resolved = remotes::resolve_with_options(url)?;
+    ferryboat::open_with(&resolved.url, resolved.pairs()).await.map_err(|e| resolved.context(e))
 }
 
 /// Opens the store holding the object a URL names, and the object's key in it: the URL
 /// up to its last `/` is the store, the rest (taken as typed, not percent-decoded) the key.
 pub async fn open_object(url: &str) -> Result<(Arc<dyn ObjectStore>, ObjectPath)> {
-    let (store_url, key) = split_object_url(&remotes::resolve(url)?)?;
-    let store = ferryboat::open(&store_url).await?;
+    let resolved = remotes::resolve_with_options(url)?;
+    let (store_url, key) = split_object_url(&resolved.url)?;
+    let store = ferryboat::open_with(&store_url, resolved.pairs()).await.map_err(|e| resolved.context(e))?;
     Ok((store, ObjectPath::parse(key)?))
 }
 

@@ -1,26 +1,58 @@
 //! `mirror --metrics-addr HOST:PORT`: Prometheus text while a mirror runs.
 //!
 //! Served from the engine's progress counters and from a hook on both stores that counts
-//! every request by side, operation and outcome. Nothing else is recorded: no keys, no
-//! credentials.
+//! every request by side, operation and outcome, and every request sent again after a
+//! retryable failure of the same operation on the same key (a resumed read, a re-sent part,
+//! a copy's next attempt). Keys are held in memory only while a retry may follow; nothing
+//! else is recorded: no keys in the output, no credentials.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use ferryboat::layers::{Hook, HookStore, Op};
 use ferryboat::mirror::Progress;
 use ferryboat::{Error, ObjectStore, Result, StoreInfo};
 use futures::future::BoxFuture;
-use futures::FutureExt;
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-/// Requests by (side, operation, status).
+/// Requests by (side, operation, status), and retries by (side, operation).
 #[derive(Debug, Default)]
 pub struct Requests {
     counts: Mutex<BTreeMap<(&'static str, &'static str, String), u64>>,
+    retries: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    /// (side, operation, key) of requests that failed retryably and were not sent again yet.
+    failed: Mutex<HashSet<(&'static str, &'static str, String)>>,
+}
+
+impl Requests {
+    fn record(&self, side: &'static str, op: &'static str, status: String) {
+        if let Ok(mut counts) = self.counts.lock() {
+            *counts.entry((side, op, status)).or_default() += 1;
+        }
+    }
+
+    /// Remembers a retryable failure, so that the next such request counts as a retry.
+    fn failed_retryably(&self, side: &'static str, op: &'static str, path: &str) {
+        if let Ok(mut failed) = self.failed.lock() {
+            failed.insert((side, op, path.to_string()));
+        }
+    }
+
+    /// Counts a retry when this request repeats one that failed retryably.
+    fn starting(&self, side: &'static str, op: &'static str, path: &str) {
+        let repeated = self.failed.lock().is_ok_and(|mut f| f.remove(&(side, op, path.to_string())));
+        if repeated {
+            if let Ok(mut retries) = self.retries.lock() {
+                *retries.entry((side, op)).or_default() += 1;
+            }
+        }
+    }
 }
 
 /// Counts one side's requests into a shared [`Requests`].
@@ -38,16 +70,39 @@ impl Hook for Counting {
         request: BoxFuture<'a, Result<T>>,
     ) -> BoxFuture<'a, Result<T>> {
         async move {
+            self.requests.starting(self.side, op.name, op.path);
             let result = request.await;
             let status = match &result {
                 Ok(_) => "ok".to_string(),
-                Err(e) => e.kind().to_string(),
+                Err(e) => {
+                    if e.is_retryable() {
+                        self.requests.failed_retryably(self.side, op.name, op.path);
+                    }
+                    e.kind().to_string()
+                }
             };
-            if let Ok(mut counts) = self.requests.counts.lock() {
-                *counts.entry((self.side, op.name, status)).or_default() += 1;
-            }
+            self.requests.record(self.side, op.name, status);
             result
         }
+        .boxed()
+    }
+
+    /// A body cut on its way is a failed read too: the read that resumes it is a retry.
+    fn body(
+        &self,
+        _store: &StoreInfo,
+        path: &str,
+        body: BoxStream<'static, Result<Bytes>>,
+    ) -> BoxStream<'static, Result<Bytes>> {
+        let (requests, side, path) = (self.requests.clone(), self.side, path.to_string());
+        body.inspect(move |chunk| {
+            if let Err(e) = chunk {
+                requests.record(side, "get_body", e.kind().to_string());
+                if e.is_retryable() {
+                    requests.failed_retryably(side, "get", &path);
+                }
+            }
+        })
         .boxed()
     }
 }
@@ -77,6 +132,20 @@ fn render(progress: &Progress, requests: &Requests) -> String {
         planned.saturating_sub(done),
     );
     gauge(&mut out, "ferry_mirror_keys_compared_total", "Keys compared.", "counter", progress.checked_keys());
+    gauge(
+        &mut out,
+        "ferry_mirror_objects_failed_total",
+        "Objects that failed (copies that used every attempt, keys that could not be compared).",
+        "counter",
+        progress.failed_objects(),
+    );
+    gauge(
+        &mut out,
+        "ferry_mirror_copy_retries_total",
+        "Copies started again after a failed attempt.",
+        "counter",
+        progress.retried_copies(),
+    );
     let _ = writeln!(
         out,
         "# HELP ferry_requests_total Store requests, by side, operation and outcome.\n# TYPE ferry_requests_total counter"
@@ -84,6 +153,16 @@ fn render(progress: &Progress, requests: &Requests) -> String {
     if let Ok(counts) = requests.counts.lock() {
         for ((side, op, status), n) in counts.iter() {
             let _ = writeln!(out, "ferry_requests_total{{side=\"{side}\",op=\"{op}\",status=\"{status}\"}} {n}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP ferry_retries_total Requests sent again after a retryable failure of the same operation on the same key \
+         (resumed reads, re-sent parts, a copy's next attempt), by side and operation.\n# TYPE ferry_retries_total counter"
+    );
+    if let Ok(retries) = requests.retries.lock() {
+        for ((side, op), n) in retries.iter() {
+            let _ = writeln!(out, "ferry_retries_total{{side=\"{side}\",op=\"{op}\"}} {n}");
         }
     }
     out

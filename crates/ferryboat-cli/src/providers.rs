@@ -104,8 +104,12 @@ fn show(p: &Provider, as_json: bool) {
         v["aliases"] = json!(p.aliases);
         v["regions"] = json!(regions);
         v["default_region"] = json!(p.default_region().map(|r| r.code.clone()));
-        // The quirks as the S3 backend reads them, in the catalogue's own field names.
-        v["quirks"] = json!(format!("{:?}", p.quirks));
+        // The quirks as the S3 backend reads them, in the catalogue's own field names and units
+        // (bytes, counts, booleans).
+        v["quirks"] = serde_json::to_value(&p.quirks).unwrap_or_default();
+        v["api"] = serde_json::to_value(p.api).unwrap_or_default();
+        v["addressing"] = serde_json::to_value(p.addressing).unwrap_or_default();
+        v["cloud_act_note"] = json!(p.cloud_act_note);
         v["notes"] = json!(p.notes);
         outln!("{v}");
         return;

@@ -4,19 +4,65 @@
 //! old = "s3://old-bucket/data?region=eu-west-1"
 //! new = "scaleway://fr-par/new-bucket/data"
 //!
-//! [backup]                       # the table form says the same
-//! url = "file:///srv/backup"
+//! [backup]                       # the table form: a URL and the backend's options
+//! url = "s3://backup?endpoint=https://s3.example.eu"
+//! region = "eu-central-1"
+//! access_key_id = "AKIDEXAMPLE"
+//! secret_access_key_file = "/run/secrets/backup-secret"
 //! ```
 //!
 //! The file is `--config FILE`, else `$FERRY_CONFIG`, else
-//! `$XDG_CONFIG_HOME/ferryboat/remotes.toml` (`~/.config/ferryboat/remotes.toml`). It holds
-//! URLs, never secrets: credentials stay in the environment, where each backend reads them.
+//! `$XDG_CONFIG_HOME/ferryboat/remotes.toml` (`~/.config/ferryboat/remotes.toml`). A table's
+//! keys other than `url` are options for [`ferryboat::open_with`]: the backend's key names
+//! (an unknown one is an error naming the valid ones), `KEY_file` for a value kept in a
+//! file. Secrets are best kept in files or in the environment rather than in this file.
 //! It is read only when a `NAME:` reference appears.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use ferryboat::redact::Secret;
 use ferryboat::{Error, Result};
+
+/// What a URL or a `NAME:path` reference stands for: a URL, and the options of the remote.
+#[derive(Clone, Default)]
+pub struct Resolved {
+    /// The store URL.
+    pub url: String,
+    /// Options from the remote's table (values may be secrets).
+    pub options: Vec<(String, Secret)>,
+    /// The remote's name and file, for messages.
+    remote: Option<(String, PathBuf)>,
+}
+
+impl fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Keys only: a value may be a secret.
+        let keys: Vec<&str> = self.options.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Resolved")
+            .field("url", &ferryboat::redact::redact_url(&self.url))
+            .field("options", &keys)
+            .finish()
+    }
+}
+
+impl Resolved {
+    /// The options as `open_with` takes them.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.options.iter().map(|(k, v)| (k.as_str(), v.expose()))
+    }
+
+    /// `e`, saying which remote it concerns when the remote's options may be at fault.
+    pub fn context(&self, e: Error) -> Error {
+        match (&self.remote, &e) {
+            (Some((name, file)), Error::InvalidConfig { message }) if !self.options.is_empty() => {
+                Error::invalid_config(format!("remote `{name}` in {}: {message}", file.display()))
+            }
+            _ => e,
+        }
+    }
+}
 
 static CONFIG: OnceLock<Option<PathBuf>> = OnceLock::new();
 
@@ -49,7 +95,15 @@ fn split_remote(s: &str) -> Option<(&str, &str)> {
 
 /// The URL `s` stands for: `s` itself unless it is a `NAME:path` reference.
 pub fn resolve(s: &str) -> Result<String> {
-    let Some((name, path)) = split_remote(s.trim()) else { return Ok(s.to_string()) };
+    resolve_with_options(s).map(|r| r.url)
+}
+
+/// The URL and options `s` stands for: `s` itself, without options, unless it is a
+/// `NAME:path` reference.
+pub fn resolve_with_options(s: &str) -> Result<Resolved> {
+    let Some((name, path)) = split_remote(s.trim()) else {
+        return Ok(Resolved { url: s.to_string(), ..Resolved::default() });
+    };
     let file = config_path().ok_or_else(|| {
         Error::invalid_config(format!(
             "`{name}:` names a remote, but no remotes file is set (--config or FERRY_CONFIG)"
@@ -63,12 +117,30 @@ pub fn resolve(s: &str) -> Result<String> {
     })?;
     let table: toml::Table = toml::from_str(&text)
         .map_err(|e| Error::invalid_config(format!("remotes file {}: {}", file.display(), e.message())))?;
+    let mut options = Vec::new();
     let url = match table.get(name) {
         Some(toml::Value::String(url)) => url.clone(),
-        Some(toml::Value::Table(t)) => match t.get("url") {
-            Some(toml::Value::String(url)) => url.clone(),
-            _ => return Err(Error::invalid_config(format!("remote `{name}` in {} has no `url`", file.display()))),
-        },
+        Some(toml::Value::Table(t)) => {
+            for (key, value) in t.iter().filter(|(k, _)| k.as_str() != "url") {
+                let value = match value {
+                    toml::Value::String(v) => v.clone(),
+                    toml::Value::Boolean(b) => b.to_string(),
+                    toml::Value::Integer(n) => n.to_string(),
+                    // The value is not shown: it may be a secret.
+                    _ => {
+                        return Err(Error::invalid_config(format!(
+                            "remote `{name}` in {}: option `{key}` must be a string, a number or true/false",
+                            file.display()
+                        )))
+                    }
+                };
+                options.push((key.clone(), Secret::new(value)));
+            }
+            match t.get("url") {
+                Some(toml::Value::String(url)) => url.clone(),
+                _ => return Err(Error::invalid_config(format!("remote `{name}` in {} has no `url`", file.display()))),
+            }
+        }
         Some(_) => return Err(Error::invalid_config(format!("remote `{name}` in {} is not a URL", file.display()))),
         None => {
             let known: Vec<&str> = table.keys().map(String::as_str).collect();
@@ -79,7 +151,7 @@ pub fn resolve(s: &str) -> Result<String> {
             )));
         }
     };
-    Ok(join(&url, path))
+    Ok(Resolved { url: join(&url, path), options, remote: Some((name.to_string(), file)) })
 }
 
 /// `base` with `path` appended to its path, before any query string.

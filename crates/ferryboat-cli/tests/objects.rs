@@ -230,7 +230,15 @@ fn providers_filters_by_jurisdiction_country_and_cloud_act() {
     let regions = scw["regions"].as_array().unwrap();
     let par = regions.iter().find(|r| r["code"] == "fr-par").expect("fr-par listed");
     assert_eq!((par["city"].as_str(), par["endpoint"].as_str()), (Some("Paris"), Some("https://s3.fr-par.scw.cloud")));
-    assert!(scw["quirks"].as_str().unwrap().contains("max_parts"), "{scw}");
+    // Quirks as data, in the catalogue's field names and units.
+    let quirks = &scw["quirks"];
+    assert_eq!(quirks["max_parts"], 1000, "{scw}");
+    assert_eq!(quirks["checksums"], "when_required", "{scw}");
+    assert!(quirks["min_part_size"].as_u64().is_some_and(|n| n >= 5 << 20), "{scw}");
+    assert!(quirks["put_if_none_match"].is_boolean(), "{scw}");
+    assert_eq!(scw["api"], "s3");
+    assert!(scw.get("default_region").is_some() && scw["addressing"] == "virtual_hosted", "{scw}");
+    assert!(par["signing_region"].is_string(), "{par}");
     let out = run(ferryboat(None, &["providers", "scaleway"]));
     assert!(stdout(&out).contains("fr-par") && stdout(&out).contains("quirks"));
 }

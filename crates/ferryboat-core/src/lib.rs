@@ -19,6 +19,7 @@ pub mod layers;
 pub mod listing_guard;
 pub mod local;
 pub mod memory;
+pub mod options;
 pub mod path;
 pub mod prefix;
 pub mod ranges;

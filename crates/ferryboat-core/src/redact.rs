@@ -1,9 +1,50 @@
 //! The one home of two checks every backend makes: whether an endpoint is on this machine
 //! (plain HTTP and emulator defaults are allowed only there), and a URL as errors and logs
 //! may show it (never its user info, query string or fragment, which can carry a password,
-//! a SAS signature or a token).
+//! a SAS signature or a token); and [`Secret`], the one way a credential is held where it
+//! could be printed.
 
+use std::fmt;
 use std::net::IpAddr;
+
+/// What is shown in place of a secret.
+pub const REDACTED: &str = "<redacted>";
+
+/// A credential (a secret key, a token, a password): `Debug` and `Display` show
+/// [`REDACTED`], never the value; [`Secret::expose`] is the one way to read it.
+///
+/// ```
+/// use ferryboat_core::redact::Secret;
+/// let s = Secret::new("wJalrXUtnFEMI");
+/// assert_eq!(format!("{s:?} {s}"), "<redacted> <redacted>");
+/// assert_eq!(s.expose(), "wJalrXUtnFEMI");
+/// ```
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value itself, for the one place that sends it (a signature, a header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
 
 /// Whether a URL host (as `url::Url::host_str` gives it: lower-case, IPv6 in brackets) is
 /// the loopback interface: `localhost`, `127.0.0.0/8` or `::1`.

@@ -38,6 +38,7 @@ pub struct GcsBuilder {
     url_signer: Option<Arc<ServiceAccount>>,
     check_bucket: bool,
     read_timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
 }
 
 /// Time allowed between two reads of an answer unless set otherwise: a server that stops
@@ -57,6 +58,7 @@ impl GcsBuilder {
             url_signer: None,
             check_bucket: true,
             read_timeout: None,
+            connect_timeout: None,
         }
     }
 
@@ -118,6 +120,12 @@ impl GcsBuilder {
         self
     }
 
+    /// How long opening a connection may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
     /// Applies `FERRY_GCS_ENDPOINT` or `STORAGE_EMULATOR_HOST` if no endpoint is set, and
     /// `GOOGLE_CLOUD_UNIVERSE_DOMAIN` (as Google's SDKs read it) if no universe is.
     pub fn with_env(mut self) -> Self {
@@ -153,7 +161,7 @@ impl GcsBuilder {
             .no_brotli()
             .no_deflate()
             .no_zstd()
-            .connect_timeout(CONNECT_TIMEOUT)
+            .connect_timeout(self.connect_timeout.unwrap_or(CONNECT_TIMEOUT))
             .read_timeout(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))
             .build()
             .map_err(|e| Error::invalid_config(format!("cannot set up the HTTP client: {e}")))?;

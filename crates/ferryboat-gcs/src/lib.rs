@@ -31,13 +31,15 @@ mod error;
 mod list;
 mod model;
 mod multipart;
+mod options;
 mod presign;
 mod store;
 mod url;
 
 pub use auth::{Credentials, ServiceAccount, DEFAULT_UNIVERSE};
 pub use config::{GcsBuilder, DEFAULT_ENDPOINT, DEFAULT_READ_TIMEOUT};
-pub use url::{open_partner_url, open_url, parse_partner_url, Partner};
+pub use options::{GcsConfigKey, GcsOptions};
+pub use url::{open_partner_url, open_partner_url_with, open_url, open_url_with, parse_partner_url, Partner};
 
 #[doc(hidden)]
 pub use list::{parse_list_page, ParsedPage};

@@ -7,6 +7,7 @@ use ferryboat_core::{Error, Jurisdiction, ObjectPath, ObjectStore, Result};
 use url::Url;
 
 use crate::config::GcsBuilder;
+use crate::options::{apply, GcsOptions};
 
 /// Opens `gs://bucket[/prefix][?endpoint=URL]`.
 ///
@@ -21,7 +22,14 @@ use crate::config::GcsBuilder;
 /// # Ok(()) }
 /// ```
 pub async fn open_url(url: &Url) -> Result<Arc<dyn ObjectStore>> {
+    open_url_with(url, &GcsOptions::new()).await
+}
+
+/// As [`open_url`], with options ([`GcsConfigKey`](crate::GcsConfigKey)) that replace what the URL and the
+/// environment say.
+pub async fn open_url_with(url: &Url, options: &GcsOptions) -> Result<Arc<dyn ObjectStore>> {
     let (builder, prefix) = parse_url(url)?;
+    let builder = apply(builder, options)?;
     let store: Arc<dyn ObjectStore> = Arc::new(builder.build().await?);
     Ok(match prefix {
         Some(prefix) => Arc::new(PrefixStore::new(store, prefix)),
@@ -64,7 +72,14 @@ pub struct Partner {
 /// # Ok(()) }
 /// ```
 pub async fn open_partner_url(url: &Url, partner: &Partner) -> Result<Arc<dyn ObjectStore>> {
+    open_partner_url_with(url, partner, &GcsOptions::new()).await
+}
+
+/// As [`open_partner_url`], with options ([`GcsConfigKey`](crate::GcsConfigKey)) that replace what the URL and
+/// the environment say.
+pub async fn open_partner_url_with(url: &Url, partner: &Partner, options: &GcsOptions) -> Result<Arc<dyn ObjectStore>> {
     let (builder, prefix) = parse_partner_url(url, partner)?;
+    let builder = apply(builder, options)?;
     let store =
         builder.build().await?.describe_as(&partner.id, &partner.name, partner.jurisdiction.clone(), partner.cloud_act);
     let store: Arc<dyn ObjectStore> = Arc::new(store);

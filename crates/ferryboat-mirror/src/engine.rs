@@ -249,13 +249,22 @@ impl Mirror {
                                 CopyOutcome::Copied { bytes: meta.size, server_side, not_carried: Vec::new() }
                             } else {
                                 let key = meta.path.to_string();
-                                let task = tokio::spawn(async move { ctx.copy_with_retry(&meta).await });
+                                let live = progress.clone();
+                                let task = tokio::spawn(async move { ctx.copy_with_retry(&meta, &live).await });
                                 joined(task.await, key, "copy", CopyOutcome::Failed)
                             };
                             progress.done(if let CopyOutcome::Copied { bytes, .. } = outcome { bytes } else { 0 });
+                            if matches!(outcome, CopyOutcome::Failed(_)) {
+                                progress.failed();
+                            }
                             Done::Copy { rule, outcome }
                         }
-                        other => Done::Plan(other),
+                        other => {
+                            if matches!(other, Plan::Failed(_)) {
+                                progress.failed();
+                            }
+                            Done::Plan(other)
+                        }
                     }
                 }
             })

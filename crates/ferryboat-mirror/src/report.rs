@@ -318,6 +318,8 @@ pub struct Progress {
     done_objects: AtomicU64,
     done_bytes: AtomicU64,
     checked: AtomicU64,
+    failed: AtomicU64,
+    retried: AtomicU64,
 }
 
 impl Progress {
@@ -331,6 +333,12 @@ impl Progress {
     }
     pub(crate) fn checked(&self) {
         self.checked.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn failed(&self) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn retried(&self) {
+        self.retried.fetch_add(1, Ordering::Relaxed);
     }
     /// Objects found to need copying so far.
     pub fn planned_objects(&self) -> u64 {
@@ -351,5 +359,15 @@ impl Progress {
     /// Keys compared so far.
     pub fn checked_keys(&self) -> u64 {
         self.checked.load(Ordering::Relaxed)
+    }
+    /// Objects that failed so far (a copy that used its attempts, a key that could not be
+    /// compared); the report's `failed` at the end also counts failed deletes.
+    pub fn failed_objects(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+    /// Copies started again after a failed attempt so far (the mirror's own retries;
+    /// resumed reads and re-sent parts inside one attempt are not counted here).
+    pub fn retried_copies(&self) -> u64 {
+        self.retried.load(Ordering::Relaxed)
     }
 }

@@ -17,7 +17,7 @@ use crate::carry::carry;
 use crate::compare::{mtime_secs, plain_md5, META_SHA256, META_SOURCE_ETAG, META_SOURCE_MTIME};
 use crate::context::Ctx;
 use crate::options::VerifyMode;
-use crate::report::{Failure, NotCarried};
+use crate::report::{Failure, NotCarried, Progress};
 use crate::shard::key_hash;
 
 /// How one copy ended.
@@ -54,7 +54,7 @@ fn worth_retrying(e: &Error) -> bool {
 }
 
 impl Ctx {
-    pub(crate) async fn copy_with_retry(&self, meta: &ObjectMeta) -> CopyOutcome {
+    pub(crate) async fn copy_with_retry(&self, meta: &ObjectMeta, progress: &Progress) -> CopyOutcome {
         let attempts = self.opts.attempts;
         let mut attempt = 1;
         loop {
@@ -67,6 +67,7 @@ impl Ctx {
                     let jitter = key_hash(meta.path.as_str()).wrapping_add(u64::from(attempt)) % (base / 2 + 1);
                     tokio::time::sleep(Duration::from_millis(base.min(5_000) + jitter)).await;
                     attempt += 1;
+                    progress.retried();
                 }
                 Err(e) => {
                     return CopyOutcome::Failed(Failure {

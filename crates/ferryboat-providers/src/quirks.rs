@@ -1,9 +1,9 @@
 //! `Quirks`: how one S3-compatible server departs from AWS S3, as data the S3 backend obeys.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Whether the SDK computes and sends integrity checksums on every request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChecksumMode {
     /// CRC32 on every upload, `aws-chunked` bodies, response validation (AWS itself).
@@ -14,7 +14,7 @@ pub enum ChecksumMode {
 }
 
 /// How object listings are requested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ListVersion {
     /// `ListObjects` (v1, marker-based).
@@ -24,7 +24,7 @@ pub enum ListVersion {
 }
 
 /// How a bucket is addressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Addressing {
     /// `https://endpoint/bucket/key`.
@@ -35,7 +35,7 @@ pub enum Addressing {
 
 /// Departures from AWS S3 behaviour. `Default` is the conservative profile for an unknown
 /// S3-compatible endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Quirks {
     /// Integrity checksum behaviour.

@@ -26,10 +26,12 @@ mod error;
 mod limits;
 mod list;
 mod multipart;
+mod options;
 mod presign;
 mod store;
 mod url;
 
 pub use config::{aws_quirks, Credentials, S3Config};
+pub use options::{S3ConfigKey, S3Options};
 pub use store::S3Store;
-pub use url::{env_prefix, open_url};
+pub use url::{env_prefix, open_url, open_url_with};

@@ -8,7 +8,9 @@ use ferryboat_providers::{Addressing, Provider};
 use percent_encoding::percent_decode_str;
 
 use crate::config::{aws_quirks, Credentials, S3Config};
+use crate::options::{apply_network, flag, S3ConfigKey, S3Options};
 use crate::store::S3Store;
+use ferryboat_core::options::{parse_key, ConfigKey};
 
 /// Opens the bucket (and key prefix) a URL names.
 ///
@@ -22,14 +24,16 @@ use crate::store::S3Store;
 /// - `<provider>://<bucket>/<prefix>?endpoint=…` — self-hosted software without a fixed
 ///   endpoint (`minio://b?endpoint=http://127.0.0.1:9000`).
 ///
-/// Other query parameters: `allow_http=true` (plain HTTP off the loopback interface),
-/// `path_style=true|false`.
+/// Other query parameters: any [`S3ConfigKey`] but the credentials, e.g. `allow_http=true`
+/// (plain HTTP off the loopback interface), `path_style=true|false`, `connect_timeout=5s`,
+/// `max_attempts=5`; anything else is an error naming the valid ones.
 ///
 /// Credentials, first found wins: `FERRY_<PROVIDER>_ACCESS_KEY_ID` /
 /// `FERRY_<PROVIDER>_SECRET_ACCESS_KEY` (`<PROVIDER>` is the catalogue id upper-cased with
-/// `-` as `_`, e.g. `FERRY_SCALEWAY_ACCESS_KEY_ID`), so keys for two clouds can sit side by
-/// side for a mirror; then `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (and
-/// `AWS_SESSION_TOKEN`); for AWS itself, the whole SDK default chain.
+/// `-` as `_`, e.g. `FERRY_SCALEWAY_ACCESS_KEY_ID`; each also as `…_FILE`, a file holding the
+/// value), so keys for two clouds can sit side by side for a mirror; then
+/// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`); for AWS itself,
+/// the whole SDK default chain. [`open_url_with`] takes them as options too.
 ///
 /// ```no_run
 /// # async fn demo() -> ferryboat_core::Result<()> {
@@ -39,7 +43,32 @@ use crate::store::S3Store;
 /// # Ok(()) }
 /// ```
 pub async fn open_url(url: &url::Url) -> Result<Arc<dyn ObjectStore>> {
-    let (config, prefix) = config_from_url(url, &|name| std::env::var(name).ok())?;
+    open_url_with(url, &S3Options::new()).await
+}
+
+/// As [`open_url`], with options that take precedence over the URL's query and the
+/// environment (see [`S3ConfigKey`] for the keys).
+///
+/// Precedence, first found wins: `options`; the URL's query (any key but the credentials,
+/// which never belong in a URL); for the credentials and the network keys
+/// (`connect_timeout`, `request_timeout`, `read_timeout`, `max_attempts`), the variables
+/// `FERRY_<PROVIDER>_<KEY>` and `FERRY_<PROVIDER>_<KEY>_FILE` (a file holding the value:
+/// `FERRY_SCALEWAY_SECRET_ACCESS_KEY_FILE=/run/secrets/scw`); then `AWS_ACCESS_KEY_ID` /
+/// `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`; for AWS itself, the SDK default chain.
+///
+/// ```no_run
+/// # async fn demo() -> ferryboat_core::Result<()> {
+/// use ferryboat_s3::{S3ConfigKey, S3Options};
+/// let url = url::Url::parse("s3://backups?endpoint=https://s3.example.eu").unwrap();
+/// let options = S3Options::new()
+///     .with(S3ConfigKey::AccessKeyId, "AKIDEXAMPLE")
+///     .with(S3ConfigKey::SecretAccessKey, "s3cr3t")
+///     .with(S3ConfigKey::Region, "eu-central-1");
+/// let store = ferryboat_s3::open_url_with(&url, &options).await?;
+/// # Ok(()) }
+/// ```
+pub async fn open_url_with(url: &url::Url, options: &S3Options) -> Result<Arc<dyn ObjectStore>> {
+    let (config, prefix) = config_from_url_with(url, &|name| std::env::var(name).ok(), options)?;
     let store: Arc<dyn ObjectStore> = Arc::new(S3Store::new(config)?);
     Ok(match prefix {
         Some(prefix) => Arc::new(PrefixStore::new(store, prefix)),
@@ -47,45 +76,74 @@ pub async fn open_url(url: &url::Url) -> Result<Arc<dyn ObjectStore>> {
     })
 }
 
-/// Query parameters with a meaning here; any other is an error, so a typo is not ignored.
-const KNOWN_PARAMS: &[&str] = &["region", "endpoint", "path_style", "provider", "allow_http"];
+/// The keys read from `FERRY_<PROVIDER>_*` variables: credentials and network settings, not
+/// the keys that decide what a URL means.
+const ENV_KEYS: &[S3ConfigKey] = &[
+    S3ConfigKey::AccessKeyId,
+    S3ConfigKey::SecretAccessKey,
+    S3ConfigKey::SessionToken,
+    S3ConfigKey::ConnectTimeout,
+    S3ConfigKey::RequestTimeout,
+    S3ConfigKey::ReadTimeout,
+    S3ConfigKey::MaxAttempts,
+];
 
 /// The configuration and key prefix a URL names, reading variables through `env`.
+#[cfg(test)]
 pub(crate) fn config_from_url(
     url: &url::Url,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(S3Config, Option<ObjectPath>)> {
+    config_from_url_with(url, env, &S3Options::new())
+}
+
+/// The configuration and key prefix a URL and `explicit` options name, reading variables
+/// through `env`.
+pub(crate) fn config_from_url_with(
+    url: &url::Url,
+    env: &dyn Fn(&str) -> Option<String>,
+    explicit: &S3Options,
+) -> Result<(S3Config, Option<ObjectPath>)> {
+    use S3ConfigKey as K;
     let shown = redacted(url);
     let bad = |why: String| Error::invalid_config(format!("`{shown}`: {why}"));
     if !url.username().is_empty() || url.password().is_some() {
         return Err(bad("credentials do not belong in the URL; set them in the environment".into()));
     }
-    let params: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let flag = |name: &str| -> Result<Option<bool>> {
-        match param(name).as_deref() {
-            None => Ok(None),
-            Some("true" | "1" | "yes") => Ok(Some(true)),
-            Some("false" | "0" | "no") => Ok(Some(false)),
-            Some(other) => Err(bad(format!("`{name}={other}` must be true or false"))),
+    // The query: option keys, and the provider's template variables (checked below).
+    let mut from_url = S3Options::new();
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for (k, v) in url.query_pairs() {
+        match parse_key::<S3ConfigKey>(&k) {
+            Some(key) if key.is_secret() || key == K::AccessKeyId => {
+                return Err(bad(format!(
+                    "`{}` does not belong in the URL, where logs and shell history keep it; give it as an option, \
+                     in the remotes file or in the environment",
+                    key.name()
+                )))
+            }
+            Some(key) => from_url.set(key, v.into_owned()),
+            None => vars.push((k.into_owned(), v.into_owned())),
         }
-    };
+    }
+    let given = explicit.clone().or(&from_url);
+    let param = |key: S3ConfigKey| given.get(key).map(str::to_string);
     let host = url.host_str().map(percent_decode).transpose()?.unwrap_or_default();
     let mut segments: Vec<String> =
         url.path_segments().map(|s| s.map(percent_decode).collect::<Result<Vec<_>>>()).transpose()?.unwrap_or_default();
 
     let scheme = url.scheme();
     let (provider, bucket, region, endpoint) = if scheme == "s3" {
-        let provider_id = param("provider").unwrap_or_else(|| {
-            if param("endpoint").is_some() {
+        let provider_id = param(K::Provider).unwrap_or_else(|| {
+            if param(K::Endpoint).is_some() {
                 "generic".to_string()
             } else {
                 "aws".to_string()
             }
         });
         let provider = ferryboat_providers::catalogue().get(&provider_id)?;
-        let region = param("region");
-        let endpoint = match param("endpoint") {
+        let region = param(K::Region);
+        let endpoint = match param(K::Endpoint) {
             Some(e) => Some(e),
             None if provider.id == "aws" => None,
             None => match &region {
@@ -96,12 +154,10 @@ pub(crate) fn config_from_url(
         (provider, host, region, endpoint)
     } else {
         let provider = ferryboat_providers::catalogue().get(scheme)?;
-        for (k, _) in &params {
-            if k == "provider" {
-                return Err(bad("the scheme already names the provider; drop `provider=`".into()));
-            }
+        if given.get(K::Provider).is_some() {
+            return Err(bad("the scheme already names the provider; drop `provider=`".into()));
         }
-        if provider.has_endpoint() && param("endpoint").is_none() {
+        if provider.has_endpoint() && param(K::Endpoint).is_none() {
             // <provider>://<region>/<bucket>/<prefix>
             let region_code = host;
             provider.region(&region_code)?;
@@ -109,35 +165,33 @@ pub(crate) fn config_from_url(
                 return Err(bad(format!("no bucket: expected {scheme}://<region>/<bucket>[/<prefix>]")));
             }
             let bucket = segments.remove(0);
-            let vars: Vec<(&str, &str)> = params
-                .iter()
-                .filter(|(k, _)| !KNOWN_PARAMS.contains(&k.as_str()))
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            let endpoint = provider.endpoint_with(&region_code, &vars)?;
+            let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let endpoint = provider.endpoint_with(&region_code, &pairs)?;
             (provider, bucket, Some(region_code), Some(endpoint))
         } else {
             // <provider>://<bucket>/<prefix>?endpoint=…
-            let Some(endpoint) = param("endpoint") else {
+            let Some(endpoint) = param(K::Endpoint) else {
                 return Err(bad(format!(
                     "provider `{}` has no fixed endpoint: add `?endpoint=https://your-server`",
                     provider.id
                 )));
             };
-            let region = param("region").or_else(|| provider.default_region().map(|r| r.code.clone()));
+            let region = param(K::Region).or_else(|| provider.default_region().map(|r| r.code.clone()));
             (provider, host, region, Some(endpoint))
         }
     };
     let template_vars = !provider.variables.is_empty();
-    for (k, _) in &params {
-        let known = KNOWN_PARAMS.contains(&k.as_str()) || (template_vars && provider.variables.contains_key(k));
-        if !known {
-            return Err(bad(format!("unknown parameter `{k}`; known: {}", KNOWN_PARAMS.join(", "))));
+    for (k, _) in &vars {
+        if !(template_vars && provider.variables.contains_key(k)) {
+            let known: Vec<&str> =
+                S3ConfigKey::ALL.iter().filter(|k| !k.is_secret() && **k != K::AccessKeyId).map(|k| k.name()).collect();
+            return Err(bad(format!("unknown parameter `{k}`; known: {}", known.join(", "))));
         }
     }
     if bucket.is_empty() {
         return Err(bad("no bucket name".into()));
     }
+    let opts = given.or(&env_only(S3Options::from_env(&env_prefix(&provider.id), env)?));
 
     let mut config = S3Config::new(bucket).with_provider(&provider.id).with_quirks(if provider.id == "aws" {
         aws_quirks()
@@ -147,11 +201,23 @@ pub(crate) fn config_from_url(
     config.region = region.or_else(|| provider.default_region().map(|r| r.code.clone()));
     config.endpoint = endpoint;
     config.path_style =
-        flag("path_style")?.unwrap_or(provider.addressing == Addressing::Path || is_self_hosted(provider));
-    config.allow_http = flag("allow_http")?.unwrap_or(false);
-    config.credentials = credentials(provider, env)?;
+        flag(&opts, K::PathStyle)?.unwrap_or(provider.addressing == Addressing::Path || is_self_hosted(provider));
+    config.allow_http = flag(&opts, K::AllowHttp)?.unwrap_or(false);
+    let mut config = apply_network(config, &opts)?;
+    config.credentials = credentials(provider, &opts, env)?;
     let prefix = ObjectPath::from_url_segments(&segments).map_err(|e| bad(format!("key prefix: {e}")))?;
     Ok((config, prefix))
+}
+
+/// The options among `all` that may come from the environment ([`ENV_KEYS`]).
+fn env_only(all: S3Options) -> S3Options {
+    let mut out = S3Options::new();
+    for key in ENV_KEYS {
+        if let Some(v) = all.get(*key) {
+            out.set(*key, v);
+        }
+    }
+    out
 }
 
 fn is_self_hosted(provider: &Provider) -> bool {
@@ -178,31 +244,41 @@ pub fn env_prefix(provider_id: &str) -> String {
     format!("FERRY_{id}_")
 }
 
-fn credentials(provider: &Provider, env: &dyn Fn(&str) -> Option<String>) -> Result<Credentials> {
+fn credentials(provider: &Provider, opts: &S3Options, env: &dyn Fn(&str) -> Option<String>) -> Result<Credentials> {
     let prefix = env_prefix(&provider.id);
-    let pick = |names: [&str; 3]| -> Option<Credentials> {
-        let id = env(names[0]).filter(|v| !v.is_empty())?;
-        let secret = env(names[1]).filter(|v| !v.is_empty())?;
-        Some(Credentials::Static {
-            access_key_id: id,
-            secret_access_key: secret,
-            session_token: env(names[2]).filter(|v| !v.is_empty()),
-        })
-    };
-    let ferry =
-        [format!("{prefix}ACCESS_KEY_ID"), format!("{prefix}SECRET_ACCESS_KEY"), format!("{prefix}SESSION_TOKEN")];
-    if let Some(c) = pick([&ferry[0], &ferry[1], &ferry[2]]) {
-        return Ok(c);
+    let (id_var, secret_var) = (format!("{prefix}ACCESS_KEY_ID"), format!("{prefix}SECRET_ACCESS_KEY"));
+    match (opts.get(S3ConfigKey::AccessKeyId), opts.get(S3ConfigKey::SecretAccessKey)) {
+        (Some(id), Some(secret)) => {
+            return Ok(Credentials::Static {
+                access_key_id: id.to_string(),
+                secret_access_key: secret.to_string(),
+                session_token: opts.get(S3ConfigKey::SessionToken).map(str::to_string),
+            })
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(Error::invalid_config(format!(
+                "provider `{}`: access_key_id and secret_access_key go together, and only one is set \
+                 (by options or {id_var} / {secret_var})",
+                provider.id
+            )))
+        }
+        (None, None) => {}
     }
     if provider.id == "aws" {
         return Ok(Credentials::DefaultChain);
     }
-    if let Some(c) = pick(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) {
-        return Ok(c);
+    let var = |name: &str| env(name).filter(|v| !v.is_empty());
+    if let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        return Ok(Credentials::Static {
+            access_key_id: id,
+            secret_access_key: secret,
+            session_token: var("AWS_SESSION_TOKEN"),
+        });
     }
     Err(Error::invalid_config(format!(
-        "no credentials for provider `{}`: set {} and {} (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
-        provider.id, ferry[0], ferry[1]
+        "no credentials for provider `{}`: set {id_var} and {secret_var} (or AWS_ACCESS_KEY_ID and \
+         AWS_SECRET_ACCESS_KEY), or give access_key_id and secret_access_key as options",
+        provider.id
     )))
 }
 
@@ -298,7 +374,7 @@ mod tests {
             ("scaleway://fr-par", "no bucket"),
             ("minio://b", "add `?endpoint="),
             ("s3://b?regoin=eu-west-1", "unknown parameter `regoin`"),
-            ("s3://b?path_style=maybe", "must be true or false"),
+            ("s3://b?path_style=maybe", "`path_style`: \"maybe\" is not true or false"),
             ("s3://key:secret@b", "credentials do not belong in the URL"),
             ("s3://b//", "key prefix"),
         ] {
@@ -311,6 +387,77 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn options_win_over_the_url_and_the_url_over_the_environment() {
+        let env = |name: &str| match name {
+            "FERRY_GENERIC_ACCESS_KEY_ID" => Some("ENVKEY".into()),
+            "FERRY_GENERIC_SECRET_ACCESS_KEY" => Some("env-secret".into()),
+            "FERRY_GENERIC_MAX_ATTEMPTS" => Some("7".into()),
+            "FERRY_GENERIC_REGION" => Some("ignored-region".into()),
+            _ => None,
+        };
+        let url = url::Url::parse("s3://b?endpoint=http://127.0.0.1:9000&region=from-url&connect_timeout=2s").unwrap();
+        let (c, _) = config_from_url_with(&url, &env, &S3Options::new()).unwrap();
+        assert_eq!(access_key(&c), "ENVKEY");
+        assert_eq!((c.region.as_deref(), c.max_attempts), (Some("from-url"), 7), "region: URL; attempts: env");
+        assert_eq!(c.connect_timeout, std::time::Duration::from_secs(2));
+        let opts = S3Options::new()
+            .with(S3ConfigKey::AccessKeyId, "OPTKEY")
+            .with(S3ConfigKey::SecretAccessKey, "opt-secret")
+            .with(S3ConfigKey::Region, "from-options")
+            .with(S3ConfigKey::MaxAttempts, "1")
+            .with(S3ConfigKey::RequestTimeout, "90s");
+        let (c, _) = config_from_url_with(&url, &env, &opts).unwrap();
+        assert_eq!((access_key(&c), c.region.as_deref(), c.max_attempts), ("OPTKEY", Some("from-options"), 1));
+        assert_eq!(c.operation_timeout, Some(std::time::Duration::from_secs(90)));
+        // An endpoint given only as an option makes an s3:// URL a generic server's.
+        let (c, _) = config_from_url_with(
+            &url::Url::parse("s3://b").unwrap(),
+            &env,
+            &S3Options::new().with(S3ConfigKey::Endpoint, "http://127.0.0.1:1"),
+        )
+        .unwrap();
+        assert_eq!((c.provider.as_str(), access_key(&c)), ("generic", "ENVKEY"));
+    }
+
+    #[test]
+    fn secrets_never_come_from_the_url_and_bad_values_are_named() {
+        for url in
+            ["s3://b?secret_access_key=TOPSECRET", "s3://b?aws_session_token=TOPSECRET", "s3://b?access_key_id=A"]
+        {
+            let err = parse(url).unwrap_err();
+            assert!(err.to_string().contains("does not belong in the URL"), "{url}: {err}");
+            assert!(!err.to_string().contains("TOPSECRET"), "{err}");
+        }
+        let err = parse("s3://b?endpoint=http://127.0.0.1:1&max_attempts=0").unwrap_err();
+        assert!(err.to_string().contains("max_attempts"), "{err}");
+        let err = parse("s3://b?endpoint=http://127.0.0.1:1&connect_timeout=soon").unwrap_err();
+        assert!(err.to_string().contains("connect_timeout"), "{err}");
+        let only_id = S3Options::new().with(S3ConfigKey::AccessKeyId, "X");
+        let err = config_from_url_with(&url::Url::parse("ovh://gra/b").unwrap(), &|_| None, &only_id).unwrap_err();
+        assert!(err.to_string().contains("go together"), "{err}");
+    }
+
+    #[test]
+    fn secrets_from_files_named_in_the_environment() {
+        let file = std::env::temp_dir().join(format!("ferry-s3-secret-{}", std::process::id()));
+        std::fs::write(&file, "file-secret\n").unwrap();
+        let path = file.display().to_string();
+        let env = move |name: &str| match name {
+            "FERRY_OVH_ACCESS_KEY_ID" => Some("OVHKEY".to_string()),
+            "FERRY_OVH_SECRET_ACCESS_KEY_FILE" => Some(path.clone()),
+            _ => None,
+        };
+        let (c, _) = config_from_url(&url::Url::parse("ovh://gra/b").unwrap(), &env).unwrap();
+        match &c.credentials {
+            Credentials::Static { secret_access_key, .. } => assert_eq!(secret_access_key, "file-secret"),
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_file(&file).unwrap();
+        let err = config_from_url(&url::Url::parse("ovh://gra/b").unwrap(), &env).unwrap_err();
+        assert!(err.to_string().contains("secret_access_key_file"), "{err}");
     }
 
     #[test]
