@@ -156,7 +156,7 @@ impl Service for FerryService {
                 return Ok(RpStat::new(dir_meta()));
             };
             // A directory exists while a key lies below it.
-            let opts = ListOptions { prefix: Some(dir), offset: None };
+            let opts = ListOptions { prefix: Some(dir), offset: None, ..Default::default() };
             return match self.store.list_opts(opts).next().await {
                 Some(Ok(_)) => Ok(RpStat::new(dir_meta())),
                 Some(Err(e)) => Err(od_err(e)),

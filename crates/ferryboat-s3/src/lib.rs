@@ -29,6 +29,7 @@ mod multipart;
 mod presign;
 mod store;
 mod url;
+mod versions;
 
 pub use config::{aws_quirks, Credentials, S3Config};
 pub use store::S3Store;

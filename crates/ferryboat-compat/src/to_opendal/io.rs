@@ -211,7 +211,7 @@ impl FerryLister {
         let filter = (dir.len() < path.len()).then(|| path.to_string());
         let prefix = prefix(dir)?;
         let entries: Entries = if recursive {
-            let opts = ListOptions { prefix, offset: None };
+            let opts = ListOptions { prefix, offset: None, ..Default::default() };
             store.list_opts(opts).map(|r| r.map(|m| entry(&m)).map_err(od_err)).boxed()
         } else {
             stream::once(async move { store.list_with_delimiter(prefix.as_ref()).await })
