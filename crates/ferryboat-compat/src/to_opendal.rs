@@ -115,6 +115,7 @@ fn capability(c: &ferryboat_core::Capabilities) -> Capability {
         write_total_max_size: usize::try_from(c.max_object_size).ok(),
         delete: true,
         delete_max_size: Some(c.batch_delete_max.max(1)),
+        delete_with_version: c.delete_versions,
         list: true,
         list_with_recursive: true,
         copy: c.copy,

@@ -299,7 +299,7 @@ async fn run_all_reports_every_broken_behaviour() {
             suite::run_all(&s).await;
             Outcome::Passed
         },
-        "2 of 20 behaviours failed",
+        "2 of 21 behaviours failed",
     )
     .await;
 }
