@@ -85,7 +85,7 @@ pub(crate) fn list(store: Arc<Client>, opts: ListOptions) -> BoxStream<'static, 
 
 /// One key's generations, newest first, as listing entries.
 fn finish(mut group: Vec<ObjectResource>) -> Vec<Result<ObjectMeta>> {
-    group.sort_by(|a, b| b.generation.cmp(&a.generation));
+    group.sort_by_key(|r| std::cmp::Reverse(r.generation));
     group
         .into_iter()
         .map(|r| {

@@ -110,20 +110,24 @@ pub struct Replicated {
     writes: WriteMode,
     breaker: BreakerConfig,
     info: StoreInfo,
+    /// The primary's, less what the set refuses (a version delete when writing to all).
+    caps: Capabilities,
 }
 
 impl Replicated {
     /// The primary first, then replicas in the order reads should fall back to them.
     pub fn new(primary: Arc<dyn ObjectStore>, replicas: Vec<Arc<dyn ObjectStore>>, writes: WriteMode) -> Self {
         let mut info = primary.info().clone();
+        let mut caps = primary.capabilities().clone();
         if let WriteMode::AllReplicas = writes {
+            caps.delete_versions = false;
             for replica in &replicas {
                 info.also_writes_to.push(replica.info().clone());
             }
         }
         let members =
             std::iter::once(primary).chain(replicas).map(|store| Member { store, breaker: Mutex::default() }).collect();
-        Replicated { members: Arc::new(members), writes, breaker: BreakerConfig::default(), info }
+        Replicated { members: Arc::new(members), writes, breaker: BreakerConfig::default(), info, caps }
     }
 
     /// Sets the circuit breaker.
@@ -198,7 +202,7 @@ impl ObjectStore for Replicated {
     }
 
     fn capabilities(&self) -> &Capabilities {
-        self.primary().capabilities()
+        &self.caps
     }
 
     async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {

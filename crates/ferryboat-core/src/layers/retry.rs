@@ -33,7 +33,8 @@ pub type RetryConfig = RetryPolicy;
 ///   byte received with a ranged read guarded by the object's etag, so an object that changed
 ///   in between is an error, never a splice of two versions.
 /// - Listings that break resume after the last key yielded (listings are sorted, so nothing
-///   is repeated or skipped).
+///   is repeated or skipped); a versions listing resumes at the key it was in and drops the
+///   versions of that key it already yielded.
 /// - Multipart parts are retried one by one.
 /// - A conditional write (`PutMode::Create` or `Update`) is retried only once its outcome is
 ///   known: after a retryable failure the object is read back, and if it holds exactly the
