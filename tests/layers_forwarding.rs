@@ -1,6 +1,7 @@
 //! Every layer forwards what it does not change: through each one, over S3 (moto, which
 //! batches deletes a thousand keys at a time), a batch delete arrives as one batch, a rename
-//! as one rename, a listing as one listing and a presign as one presign
+//! as one rename, a listing as one listing, a presign as one presign, a versions listing
+//! and a version delete as one call each, in a versioned bucket
 //! (`ferryboat_testkit::forwarding`). Every wrapper also carries
 //! `#[deny(clippy::missing_trait_methods)]`, so a trait method added later that a layer
 //! forgets is a build error; this test proves the forwarding does what it should.
@@ -28,9 +29,12 @@ type Store = Arc<dyn ObjectStore>;
 type Layer = (&'static str, Box<dyn FnOnce(Store) -> Store>, Expect);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_layer_forwards_batch_deletes_renames_listings_and_presigning() {
+async fn every_layer_forwards_batch_deletes_renames_listings_presigning_and_versions() {
     let Some(moto) = emulators::moto() else { return skip("every_layer_forwards", "moto is not available") };
-    let base: Store = common::s3_bucket(&moto, "forwarding").await.1;
+    let bucket = common::s3_bucket(&moto, "forwarding").await.1;
+    // Versioned, so a versions listing and a version delete have something to carry.
+    bucket.enable_versioning().await.expect("versioning on");
+    let base: Store = bucket;
     let here = base.info().jurisdiction.clone();
     let sealed = |s: Store| -> Store {
         Arc::new(EncryptedStore::new(s, Arc::new(LocalKey::from_bytes([7; 32])), EncryptConfig::default()).unwrap())
@@ -58,7 +62,9 @@ async fn every_layer_forwards_batch_deletes_renames_listings_and_presigning() {
         (
             "Replicated (all replicas)",
             Box::new(|s| Arc::new(Replicated::new(s, vec![Arc::new(MemoryStore::new())], WriteMode::AllReplicas))),
-            Expect::default(),
+            // A version id names a version of the primary alone: deleting one would leave
+            // the replicas behind.
+            Expect { delete_versions: false, ..Expect::default() },
         ),
         (
             "PrefixStore",
@@ -67,15 +73,16 @@ async fn every_layer_forwards_batch_deletes_renames_listings_and_presigning() {
         ),
         // A renamed object is re-encrypted (its chunks are bound to its key); ciphertext is
         // never handed out through a signed URL.
-        ("EncryptedStore", Box::new(sealed), Expect { rename: false, presign: false }),
+        ("EncryptedStore", Box::new(sealed), Expect { rename: false, presign: false, ..Expect::default() }),
         (
             "ferry → object_store → ferry",
             Box::new(|s| {
                 // A ferry store lists in key order: the bridge may use its native listing.
                 Arc::new(FromObjectStore::new(Arc::new(AsObjectStore::new(s))).with_sorted_listing(true))
             }),
-            // object_store signs through a `Signer` trait its `dyn ObjectStore` hides.
-            Expect { rename: true, presign: false },
+            // object_store signs through a `Signer` trait its `dyn ObjectStore` hides, and
+            // has no versions listing or version delete.
+            Expect { rename: true, presign: false, list_versions: false, delete_versions: false },
         ),
         (
             "ferry → OpenDAL → ferry",
@@ -85,7 +92,8 @@ async fn every_layer_forwards_batch_deletes_renames_listings_and_presigning() {
             }),
             // OpenDAL's rename promises a cheap one, which S3 lacks: the bridge copies and
             // deletes, as S3 itself would.
-            Expect { rename: false, presign: true },
+            // Deletes carry OpenDAL's version; its version listing is not read by the bridge.
+            Expect { rename: false, presign: true, list_versions: false, delete_versions: true },
         ),
     ];
     for (i, (name, wrap, expect)) in layers.into_iter().enumerate() {

@@ -310,6 +310,9 @@ impl ObjectStore for AzureStore {
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        if let Some(refused) = opts.refuse_versions(&self.info().provider) {
+            return refused;
+        }
         self.list_stream(opts)
     }
 

@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use ferryboat_core::{
-    Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, Jurisdiction, ListOptions, ListResult,
-    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PartInfo, PendingUpload, PresignMethod,
-    PutMode, PutOptions, PutResult, Result, StoreInfo,
+    Capabilities, CopyMode, CopyOptions, DeleteOptions, Error, GetOptions, GetRange, GetResult, Jurisdiction,
+    ListOptions, ListResult, MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PartInfo,
+    PendingUpload, PresignMethod, PutMode, PutOptions, PutResult, Result, StoreInfo,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -278,7 +278,18 @@ impl ObjectStore for FromObjectStore {
         }
     }
 
+    /// `object_store` deletes no single version: a version is `NotSupported`.
+    async fn delete_opts(&self, path: &ObjectPath, opts: DeleteOptions) -> Result<()> {
+        match opts.version {
+            None => self.delete(path).await,
+            Some(_) => Err(Error::not_supported(&self.info.provider, "deleting one version through object_store")),
+        }
+    }
+
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        if let Some(refused) = opts.refuse_versions(&self.info.provider) {
+            return refused;
+        }
         if self.sorted_listing {
             self.native_sorted(opts)
         } else {

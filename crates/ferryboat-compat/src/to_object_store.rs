@@ -250,6 +250,7 @@ impl AsObjectStore {
             Ok(ferryboat_core::ListOptions {
                 prefix: prefix.filter(|p| !p.as_ref().is_empty()).map(key).transpose()?,
                 offset: offset.filter(|p| !p.as_ref().is_empty()).map(key).transpose()?,
+                ..Default::default()
             })
         })();
         match opts {

@@ -115,6 +115,7 @@ fn capability(c: &ferryboat_core::Capabilities) -> Capability {
         write_total_max_size: usize::try_from(c.max_object_size).ok(),
         delete: true,
         delete_max_size: Some(c.batch_delete_max.max(1)),
+        delete_with_version: c.delete_versions,
         list: true,
         list_with_recursive: true,
         copy: c.copy,
@@ -156,7 +157,7 @@ impl Service for FerryService {
                 return Ok(RpStat::new(dir_meta()));
             };
             // A directory exists while a key lies below it.
-            let opts = ListOptions { prefix: Some(dir), offset: None };
+            let opts = ListOptions { prefix: Some(dir), offset: None, ..Default::default() };
             return match self.store.list_opts(opts).next().await {
                 Some(Ok(_)) => Ok(RpStat::new(dir_meta())),
                 Some(Err(e)) => Err(od_err(e)),

@@ -196,6 +196,12 @@ async fn conformance_suite_on_the_round_trip() {
         // Not merely "no failure": every behaviour ran, none was left out for a capability
         // lost on the way through OpenDAL.
         for (behaviour, result) in &report.results {
+            if *behaviour == "versions" {
+                // Memory and local keep no versions: the behaviour checks the refusals and
+                // reports "not run", through OpenDAL as on the stores themselves.
+                assert!(matches!(result, Ok(Outcome::NotRun(_))), "{name}: {behaviour}: {result:?}");
+                continue;
+            }
             assert_eq!(result, &Ok(Outcome::Passed), "{name}: {behaviour}");
         }
         assert_eq!(report.results.len() + skip.len(), BEHAVIOURS.len(), "{name}");

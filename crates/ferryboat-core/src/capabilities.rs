@@ -31,9 +31,15 @@ pub struct Capabilities {
     /// Reads honour `if_match` / `if_none_match` / `if_modified_since` / `if_unmodified_since`.
     pub get_conditions: bool,
     /// Reads can name an older version (`GetOptions::version`) and writes report the new
-    /// version id, where the bucket keeps versions. Listing and deleting versions are not
-    /// part of the trait (S3 users reach them through `S3Store::client`).
+    /// version id, where the bucket keeps versions.
     pub versioning: bool,
+    /// A listing can name every version of every key (`ListOptions::versions`).
+    #[serde(default)]
+    pub list_versions: bool,
+    /// One version can be deleted by its id (`ObjectStore::delete_opts` with
+    /// `DeleteOptions::version`).
+    #[serde(default)]
+    pub delete_versions: bool,
     /// Server-side copy within the store.
     pub copy: bool,
     /// Server-side copy that fails with `AlreadyExists` instead of overwriting.
@@ -86,6 +92,8 @@ impl Default for Capabilities {
             put_if_match: false,
             get_conditions: false,
             versioning: false,
+            list_versions: false,
+            delete_versions: false,
             copy: false,
             copy_if_not_exists: false,
             rename: false,

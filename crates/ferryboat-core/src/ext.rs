@@ -66,12 +66,12 @@ pub trait ObjectStoreExt: ObjectStore {
 
     /// Every object under `prefix`, ascending.
     fn list(&self, prefix: Option<&ObjectPath>) -> BoxStream<'static, Result<ObjectMeta>> {
-        self.list_opts(ListOptions { prefix: prefix.cloned(), offset: None })
+        self.list_opts(ListOptions { prefix: prefix.cloned(), offset: None, ..Default::default() })
     }
 
     /// Every object under `prefix` whose key is strictly greater than `offset`, ascending.
     fn list_from(&self, prefix: Option<&ObjectPath>, offset: &ObjectPath) -> BoxStream<'static, Result<ObjectMeta>> {
-        self.list_opts(ListOptions { prefix: prefix.cloned(), offset: Some(offset.clone()) })
+        self.list_opts(ListOptions { prefix: prefix.cloned(), offset: Some(offset.clone()), ..Default::default() })
     }
 
     /// Server-side copy, replacing the destination.

@@ -38,7 +38,7 @@ pub use info::{Jurisdiction, StoreInfo};
 pub use path::ObjectPath;
 pub use store::{MultipartUpload, ObjectStore, ObjectStoreExt};
 pub use types::{
-    CopyMode, CopyOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, Metadata, ObjectMeta, PartInfo,
-    PendingUpload, PresignMethod, PutMode, PutOptions, PutResult, UpdateVersion,
+    CopyMode, CopyOptions, DeleteOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, Metadata,
+    ObjectMeta, PartInfo, PendingUpload, PresignMethod, PutMode, PutOptions, PutResult, UpdateVersion, VersionInfo,
 };
 pub use upload::UploadConfig;

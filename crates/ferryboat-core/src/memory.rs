@@ -144,6 +144,7 @@ impl MemoryStore {
             last_modified: SystemTime::now(),
             etag: Some(etag.clone()),
             version: None,
+            version_info: None,
             content_type: opts.content_type,
             metadata: opts.metadata,
             attributes: opts.attributes,
@@ -221,6 +222,9 @@ impl ObjectStore for MemoryStore {
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        if let Some(refused) = opts.refuse_versions(&self.info.provider) {
+            return refused;
+        }
         let store = self.clone();
         let prefix = opts.prefix.map(|p| format!("{p}/"));
         let start = match (&opts.offset, &prefix) {

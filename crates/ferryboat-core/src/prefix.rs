@@ -14,8 +14,8 @@ use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
-    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PendingUpload, PresignMethod, PutOptions,
-    PutResult,
+    CopyOptions, DeleteOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PendingUpload,
+    PresignMethod, PutOptions, PutResult,
 };
 
 /// A store that sees only the keys under `prefix/` of an inner store, with the prefix
@@ -124,6 +124,10 @@ impl ObjectStore for PrefixStore {
         self.inner.delete(&self.full(path)?).await
     }
 
+    async fn delete_opts(&self, path: &ObjectPath, opts: DeleteOptions) -> Result<()> {
+        self.inner.delete_opts(&self.full(path)?, opts).await
+    }
+
     fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
         let full = paths.map(move |p| p.and_then(|p| self.full(&p))).boxed();
         self.inner.delete_stream(full).map(move |r| r.and_then(|p| Self::strip(&self.prefix, &p))).boxed()
@@ -137,6 +141,7 @@ impl ObjectStore for PrefixStore {
                     None => self.prefix.clone(),
                 }),
                 offset: opts.offset.as_ref().map(|o| self.full(o)).transpose()?,
+                versions: opts.versions,
             })
         })();
         match inner_opts {

@@ -227,7 +227,7 @@ impl Lister {
                 continue;
             }
             let store = self.store.clone();
-            let opts = ListOptions { prefix: self.prefix.clone(), offset: slot.after.clone() };
+            let opts = ListOptions { prefix: self.prefix.clone(), offset: slot.after.clone(), ..Default::default() };
             let (upto, chunk) = (slot.upto.clone(), self.cfg.chunk);
             let handle = tokio::spawn(async move { list_range(store, opts, upto, chunk).await });
             self.running.push(Task(slot.id, handle));

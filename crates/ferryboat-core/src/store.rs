@@ -15,8 +15,8 @@ pub use crate::ext::ObjectStoreExt;
 use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::types::{
-    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload, PresignMethod,
-    PutOptions, PutResult,
+    CopyOptions, DeleteOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload,
+    PresignMethod, PutOptions, PutResult,
 };
 
 /// One bucket (or container, or directory) of objects, whatever the provider.
@@ -71,6 +71,18 @@ pub trait ObjectStore: Send + Sync + fmt::Debug + 'static {
     /// Deletes an object. Deleting a missing object succeeds.
     async fn delete(&self, path: &ObjectPath) -> Result<()>;
 
+    /// Deletes as `opts` says: the current object (as [`ObjectStore::delete`]), or exactly
+    /// one version of it (`opts.version`), leaving every other version as it was.
+    ///
+    /// The default deletes the current object and answers [`Error::NotSupported`] for a
+    /// version; stores that keep versions override it ([`Capabilities::delete_versions`]).
+    async fn delete_opts(&self, path: &ObjectPath, opts: DeleteOptions) -> Result<()> {
+        match opts.version {
+            None => self.delete(path).await,
+            Some(_) => Err(Error::not_supported(&self.info().provider, "deleting one version of an object")),
+        }
+    }
+
     /// Deletes many objects, yielding each path once it is gone, in batches where the store
     /// has a batch API (see [`Capabilities::batch_delete_max`]).
     fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
@@ -93,7 +105,7 @@ pub trait ObjectStore: Send + Sync + fmt::Debug + 'static {
     /// The default walks the recursive listing; backends with a delimiter API override it.
     async fn list_with_delimiter(&self, prefix: Option<&ObjectPath>) -> Result<ListResult> {
         let base_len = prefix.map(|p| p.as_str().len() + 1).unwrap_or(0);
-        let mut stream = self.list_opts(ListOptions { prefix: prefix.cloned(), offset: None });
+        let mut stream = self.list_opts(ListOptions { prefix: prefix.cloned(), ..Default::default() });
         let mut out = ListResult::default();
         while let Some(meta) = stream.try_next().await? {
             let rest = &meta.path.as_str()[base_len..];
@@ -225,6 +237,9 @@ impl<T: ObjectStore + ?Sized> ObjectStore for std::sync::Arc<T> {
     }
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
         (**self).delete(path).await
+    }
+    async fn delete_opts(&self, path: &ObjectPath, opts: DeleteOptions) -> Result<()> {
+        (**self).delete_opts(path, opts).await
     }
     fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
         (**self).delete_stream(paths)

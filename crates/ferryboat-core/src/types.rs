@@ -33,6 +33,9 @@ pub struct ObjectMeta {
     pub etag: Option<String>,
     /// Version id where the store keeps versions.
     pub version: Option<String>,
+    /// Where this version stands among its key's versions: set only by a listing of every
+    /// version ([`ListOptions::versions`]), `None` everywhere else.
+    pub version_info: Option<VersionInfo>,
     /// MIME type.
     pub content_type: Option<String>,
     /// User metadata.
@@ -52,12 +55,31 @@ impl ObjectMeta {
             last_modified,
             etag: None,
             version: None,
+            version_info: None,
             content_type: None,
             metadata: Metadata::new(),
             attributes: Attributes::default(),
             storage_class: None,
         }
     }
+
+    /// The same metadata as one entry of a versions listing: version `id`, standing `info`.
+    pub fn with_version(mut self, id: impl Into<String>, info: VersionInfo) -> Self {
+        self.version = Some(id.into());
+        self.version_info = Some(info);
+        self
+    }
+}
+
+/// One entry of a listing of every version ([`ListOptions::versions`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VersionInfo {
+    /// The key's current version: what a read without a version gets (a delete marker that
+    /// is latest means the key reads as missing). GCS marks no version of a deleted key latest.
+    pub latest: bool,
+    /// An S3 delete marker: no data (size 0), left by deleting the key in a versioned bucket;
+    /// deleting the marker by its version id brings the version below it back.
+    pub delete_marker: bool,
 }
 
 /// How a put treats an existing object.
@@ -271,6 +293,41 @@ pub struct ListOptions {
     pub prefix: Option<ObjectPath>,
     /// Only keys strictly greater than this one (byte order).
     pub offset: Option<ObjectPath>,
+    /// Every version of every key instead of the current objects: one [`ObjectMeta`] per
+    /// version (and S3 delete marker), each with its `version` and `version_info`; keys in
+    /// ascending byte order, the versions of one key newest first. Stores that cannot
+    /// (see [`crate::Capabilities::list_versions`]) answer [`Error::NotSupported`] as the
+    /// listing's first item, never the current objects alone.
+    pub versions: bool,
+}
+
+impl ListOptions {
+    /// For a store that keeps no versions: a listing that is one `NotSupported` error when
+    /// `opts` asks for versions, `None` otherwise.
+    pub fn refuse_versions(&self, provider: &str) -> Option<BoxStream<'static, Result<ObjectMeta>>> {
+        if !self.versions {
+            return None;
+        }
+        let e = Error::not_supported(provider, "listing object versions");
+        Some(futures::stream::once(async move { Err(e) }).boxed())
+    }
+}
+
+/// Options for a delete ([`crate::ObjectStore::delete_opts`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteOptions {
+    /// Remove exactly this version (an id from `ObjectMeta::version` or a versions listing)
+    /// rather than the current object. Where versions are kept, deleting the current object
+    /// leaves its versions (S3 adds a delete marker); deleting one version removes it for
+    /// good and leaves every other version as it was.
+    pub version: Option<String>,
+}
+
+impl DeleteOptions {
+    /// Options that delete one version.
+    pub fn version(id: impl Into<String>) -> Self {
+        DeleteOptions { version: Some(id.into()) }
+    }
 }
 
 /// One level of a listing with a `/` delimiter.

@@ -281,20 +281,22 @@ mod tests {
         }
         let cases = [
             ListOptions::default(),
-            ListOptions { prefix: Some(ObjectPath::parse("a").unwrap()), offset: None },
-            ListOptions { prefix: None, offset: Some(ObjectPath::parse("a/b").unwrap()) },
+            ListOptions { prefix: Some(ObjectPath::parse("a").unwrap()), offset: None, ..Default::default() },
+            ListOptions { prefix: None, offset: Some(ObjectPath::parse("a/b").unwrap()), ..Default::default() },
             ListOptions {
                 prefix: Some(ObjectPath::parse("dir").unwrap()),
                 offset: Some(ObjectPath::parse("dir/file").unwrap()),
+                ..Default::default()
             },
             ListOptions {
                 prefix: Some(ObjectPath::parse("t").unwrap()),
                 offset: Some(ObjectPath::parse("t/d17/s1").unwrap()),
+                ..Default::default()
             },
-            ListOptions { prefix: None, offset: Some(ObjectPath::parse("t/d33").unwrap()) },
-            ListOptions { prefix: Some(ObjectPath::parse("m").unwrap()), offset: None },
-            ListOptions { prefix: Some(ObjectPath::parse("m/").unwrap()), offset: None },
-            ListOptions { prefix: None, offset: Some(ObjectPath::parse("m/").unwrap()) },
+            ListOptions { prefix: None, offset: Some(ObjectPath::parse("t/d33").unwrap()), ..Default::default() },
+            ListOptions { prefix: Some(ObjectPath::parse("m").unwrap()), offset: None, ..Default::default() },
+            ListOptions { prefix: Some(ObjectPath::parse("m/").unwrap()), offset: None, ..Default::default() },
+            ListOptions { prefix: None, offset: Some(ObjectPath::parse("m/").unwrap()), ..Default::default() },
         ];
         for opts in cases {
             let flat = keys(store.list_opts(opts.clone())).await;

@@ -152,7 +152,7 @@ async fn apply(store: &dyn ObjectStore, op: &Op) -> Outcome {
                 store.rename_opts(&from, &to, CopyOptions { mode }).await.map(|()| Outcome::Done)
             }
             Op::List { prefix, offset } => {
-                let opts = ferryboat_core::ListOptions { prefix, offset };
+                let opts = ferryboat_core::ListOptions { prefix, offset, ..Default::default() };
                 let keys = store.list_opts(opts).map_ok(|m| (m.path.to_string(), m.size)).try_collect().await?;
                 Ok(Outcome::Keys(keys))
             }

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use ferryboat_core::{
-    Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, ListOptions, ListResult,
-    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, ObjectStoreExt, PartInfo, PendingUpload,
-    PresignMethod, PutMode, PutOptions, PutResult, Result, StoreInfo, UpdateVersion, UploadConfig,
+    Capabilities, CopyMode, CopyOptions, DeleteOptions, Error, GetOptions, GetRange, GetResult, ListOptions,
+    ListResult, MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, ObjectStoreExt, PartInfo,
+    PendingUpload, PresignMethod, PutMode, PutOptions, PutResult, Result, StoreInfo, UpdateVersion, UploadConfig,
 };
 use futures::stream::{BoxStream, StreamExt};
 
@@ -187,6 +187,10 @@ impl EncryptedStore {
     }
 
     fn plain_meta(&self, mut meta: ObjectMeta) -> Result<ObjectMeta> {
+        if meta.version_info.is_some_and(|v| v.delete_marker) {
+            // A delete marker holds no ciphertext: nothing to size.
+            return Ok(meta);
+        }
         meta.size = self.layout_of(&meta)?.plain_len;
         Ok(meta)
     }
@@ -333,6 +337,11 @@ impl ObjectStore for EncryptedStore {
 
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
         self.inner.delete(path).await
+    }
+
+    /// Removing a version needs no key: forwarded as it is.
+    async fn delete_opts(&self, path: &ObjectPath, opts: DeleteOptions) -> Result<()> {
+        self.inner.delete_opts(path, opts).await
     }
 
     fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {

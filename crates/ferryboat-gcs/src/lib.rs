@@ -35,6 +35,7 @@ mod options;
 mod presign;
 mod store;
 mod url;
+mod versions;
 
 pub use auth::{Credentials, ServiceAccount, DEFAULT_UNIVERSE};
 pub use config::{GcsBuilder, DEFAULT_ENDPOINT, DEFAULT_READ_TIMEOUT};

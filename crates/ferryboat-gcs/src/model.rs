@@ -37,6 +37,9 @@ pub(crate) struct ObjectResource {
     pub cache_control: Option<String>,
     #[serde(default)]
     pub storage_class: Option<String>,
+    /// Set on a noncurrent generation (a versions listing).
+    #[serde(default)]
+    pub time_deleted: Option<String>,
 }
 
 /// One page of `objects.list`.

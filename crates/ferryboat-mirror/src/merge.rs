@@ -69,7 +69,7 @@ impl Side {
         how: Listing,
     ) -> Self {
         let (tx, rx) = mpsc::channel(read_ahead.max(1));
-        let opts = ListOptions { prefix, offset: None };
+        let opts = ListOptions { prefix, offset: None, ..Default::default() };
         let mut listing: BoxStream<'static, Result<ObjectMeta>> = match how {
             Listing::ByLevel => ferryboat_core::walk::by_level(store.clone(), opts),
             // Key ranges listed at once pay only where a listing can start at its offset.

@@ -319,6 +319,7 @@ impl Inner {
             last_modified: to_system_time(out.last_modified()),
             etag: unquote(out.e_tag()),
             version: out.version_id().map(str::to_string),
+            version_info: None,
             content_type: out.content_type().map(str::to_string),
             metadata: metadata(out.metadata()),
             attributes: attributes_of!(out),

@@ -30,6 +30,7 @@ mod options;
 mod presign;
 mod store;
 mod url;
+mod versions;
 
 pub use config::{aws_quirks, Credentials, S3Config};
 pub use options::{S3ConfigKey, S3Options};

@@ -9,9 +9,9 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use ferryboat_core::conditions::check_get;
 use ferryboat_core::{
-    Capabilities, CopyMode, CopyOptions, Error, GetOptions, GetRange, GetResult, ListOptions, ListResult,
-    MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PresignMethod, PutMode,
-    PutOptions, PutResult, Result, StoreInfo,
+    Capabilities, CopyMode, CopyOptions, DeleteOptions, Error, GetOptions, GetRange, GetResult, ListOptions,
+    ListResult, MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PresignMethod,
+    PutMode, PutOptions, PutResult, Result, StoreInfo,
 };
 use ferryboat_providers::Quirks;
 use futures::stream::{BoxStream, StreamExt};
@@ -19,7 +19,7 @@ use futures::stream::{BoxStream, StreamExt};
 use crate::client::{attributes_of, metadata, put_options, to_system_time, unquote, Inner};
 use crate::config::S3Config;
 use crate::error::ErrorContext;
-use crate::{client, delete, list, multipart};
+use crate::{client, delete, list, multipart, versions};
 
 /// One bucket of S3 or an S3-compatible service.
 ///
@@ -122,6 +122,13 @@ impl S3Store {
         }
     }
 
+    /// Turns versioning on for the store's bucket (`PutBucketVersioning`, `Enabled`): every
+    /// write from then on keeps the version it replaces. S3 cannot turn it off again, only
+    /// suspend it.
+    pub async fn enable_versioning(&self) -> Result<()> {
+        versions::enable(&self.inner).await
+    }
+
     /// The bucket name.
     pub fn bucket(&self) -> &str {
         &self.inner.bucket
@@ -145,6 +152,8 @@ pub(crate) fn capabilities(q: &Quirks) -> Capabilities {
     c.put_if_match = q.put_if_match;
     c.get_conditions = true;
     c.versioning = q.versioning;
+    c.list_versions = q.versioning;
+    c.delete_versions = q.versioning;
     c.copy = q.server_side_copy;
     // CopyObject has no destination condition: a create-only copy could not be atomic.
     c.copy_if_not_exists = false;
@@ -263,6 +272,7 @@ impl ObjectStore for S3Store {
             last_modified: to_system_time(out.last_modified()),
             etag: unquote(out.e_tag()),
             version: out.version_id().map(str::to_string),
+            version_info: None,
             content_type: out.content_type().map(str::to_string),
             metadata: metadata(out.metadata()),
             attributes: attributes_of!(out),
@@ -286,11 +296,28 @@ impl ObjectStore for S3Store {
         delete::one(&self.inner, path).await
     }
 
+    async fn delete_opts(&self, path: &ObjectPath, opts: DeleteOptions) -> Result<()> {
+        match opts.version {
+            None => delete::one(&self.inner, path).await,
+            Some(_) if !self.inner.quirks.versioning => Err(Error::not_supported(
+                self.inner.provider(),
+                "deleting one version: this provider keeps no versions",
+            )),
+            Some(v) => versions::delete(&self.inner, path, &v).await,
+        }
+    }
+
     fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
         delete::many(&self.inner, paths)
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        if opts.versions {
+            if !self.inner.quirks.versioning {
+                return opts.refuse_versions(self.inner.provider()).unwrap_or_else(|| futures::stream::empty().boxed());
+            }
+            return versions::list(Arc::clone(&self.inner), opts);
+        }
         if self.inner.quirks.list_by_level {
             // The server's flat order is not byte order; its directory levels, sorted, are.
             return ferryboat_core::walk::by_level(Arc::new(self.clone()), opts);

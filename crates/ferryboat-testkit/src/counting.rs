@@ -8,14 +8,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use ferryboat_core::{
-    Capabilities, CopyOptions, GetOptions, GetResult, ListOptions, ListResult, MultipartUpload, ObjectLocation,
-    ObjectMeta, ObjectPath, ObjectStore, PartInfo, PendingUpload, PresignMethod, PutOptions, PutResult, Result,
-    StoreInfo,
+    Capabilities, CopyOptions, DeleteOptions, GetOptions, GetResult, ListOptions, ListResult, MultipartUpload,
+    ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PartInfo, PendingUpload, PresignMethod, PutOptions, PutResult,
+    Result, StoreInfo,
 };
 use futures::stream::{BoxStream, StreamExt};
 
 /// Calls by trait method name (`put_opts`, `delete_stream`, `put_part`, …), and for
-/// `delete_stream` the number of keys that flowed through it (`delete_stream_keys`).
+/// `delete_stream` the number of keys that flowed through it (`delete_stream_keys`); a
+/// `delete_opts` naming a version is also counted as `delete_opts_version`, a `list_opts`
+/// asking for versions as `list_opts_versions`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Counts(BTreeMap<&'static str, usize>);
 
@@ -79,6 +81,13 @@ impl ObjectStore for CountingStore {
         self.count("delete", 1);
         self.inner.delete(path).await
     }
+    async fn delete_opts(&self, path: &ObjectPath, opts: DeleteOptions) -> Result<()> {
+        self.count("delete_opts", 1);
+        if opts.version.is_some() {
+            self.count("delete_opts_version", 1);
+        }
+        self.inner.delete_opts(path, opts).await
+    }
     fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
         self.count("delete_stream", 1);
         let paths = paths.inspect(move |_| self.count("delete_stream_keys", 1)).boxed();
@@ -86,6 +95,9 @@ impl ObjectStore for CountingStore {
     }
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
         self.count("list_opts", 1);
+        if opts.versions {
+            self.count("list_opts_versions", 1);
+        }
         self.inner.list_opts(opts)
     }
     async fn list_with_delimiter(&self, prefix: Option<&ObjectPath>) -> Result<ListResult> {

@@ -1,13 +1,14 @@
 //! Does a layer forward what it does not change? [`check`] puts a [`CountingStore`] under the
 //! layer and proves that batch deletes, renames, listings and presigning reach it as sent:
 //! one `delete_stream` carrying every key (not one `delete` per key), one `rename_opts` (not
-//! a copy and a delete), one `list_opts`, one `presign`.
+//! a copy and a delete), one `list_opts`, one `presign`, and a listing of versions and the
+//! delete of one version as one call each, with the same versions coming back.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ferryboat_core::{ErrorKind, ObjectPath, ObjectStore, ObjectStoreExt, PresignMethod};
+use ferryboat_core::{DeleteOptions, ErrorKind, ListOptions, ObjectPath, ObjectStore, ObjectStoreExt, PresignMethod};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::counting::{CountingStore, Counts};
@@ -21,19 +22,26 @@ pub struct Expect {
     pub rename: bool,
     /// `presign` reaches the store below (otherwise the layer answers `NotSupported`).
     pub presign: bool,
+    /// A versions listing (`ListOptions::versions`) reaches the store below as one
+    /// `list_opts` asking for versions (otherwise the layer answers `NotSupported`).
+    pub list_versions: bool,
+    /// A delete naming a version reaches the store below as one `delete_opts` naming it
+    /// (otherwise the layer answers `NotSupported`).
+    pub delete_versions: bool,
 }
 
 impl Default for Expect {
     fn default() -> Self {
-        Expect { rename: true, presign: true }
+        Expect { rename: true, presign: true, list_versions: true, delete_versions: true }
     }
 }
 
 const KEYS: usize = 10;
 
 /// Builds `wrap(CountingStore(base))` and checks, under `prefix`, that batch deletes,
-/// renames, listings and presigning pass through it as [`Expect`] says. `base` must batch
-/// deletes of at least ten keys. Panics naming `layer` and what arrived when a call was
+/// renames, listings, presigning and versions pass through it as [`Expect`] says. `base`
+/// must batch deletes of at least ten keys and, unless `expect` says versions are not
+/// forwarded, keep versions (a versioned bucket). Panics naming `layer` and what arrived when a call was
 /// dropped, split or replaced on the way.
 pub async fn check(
     layer: &str,
@@ -81,6 +89,55 @@ pub async fn check(
         (other, _) => panic!("{layer}: presign answered {other:?}, expected to be forwarded: {}", expect.presign),
     }
     assert_delta(layer, "a presign", &before, &counting.counts(), &[("presign", presigns)]);
+
+    versions(layer, &counting, top.as_ref(), prefix, expect).await;
+}
+
+/// Two versions of one key, listed with their ids and the older one deleted by its id.
+async fn versions(layer: &str, counting: &CountingStore, top: &dyn ObjectStore, prefix: &str, expect: Expect) {
+    let key = ObjectPath::parse(format!("{prefix}/versioned/k")).expect("key");
+    let dir = ObjectPath::parse(format!("{prefix}/versioned")).expect("prefix");
+    let put = |body: &'static str| top.put(&key, Bytes::from_static(body.as_bytes()));
+    let v1 = put("v1").await.unwrap_or_else(|e| panic!("{layer}: put: {e}")).version;
+    let v2 = put("v2").await.unwrap_or_else(|e| panic!("{layer}: put: {e}")).version;
+
+    let before = counting.counts();
+    let opts = ListOptions { prefix: Some(dir.clone()), versions: true, ..Default::default() };
+    let listed: Result<Vec<_>, _> = top.list_opts(opts.clone()).try_collect().await;
+    let arrived = usize::from(expect.list_versions);
+    match (&listed, expect.list_versions) {
+        (Ok(items), true) => {
+            let got: Vec<_> = items.iter().map(|m| (m.path.clone(), m.version.clone(), m.version_info)).collect();
+            let info = |latest| Some(ferryboat_core::VersionInfo { latest, delete_marker: false });
+            let want = vec![(key.clone(), v2.clone(), info(true)), (key.clone(), v1.clone(), info(false))];
+            assert_eq!(got, want, "{layer}: the versions listing");
+        }
+        (Err(e), false) if e.kind() == ErrorKind::NotSupported => {}
+        (other, _) => panic!("{layer}: a versions listing answered {other:?}, expected: {}", expect.list_versions),
+    }
+    assert_delta(layer, "a versions listing", &before, &counting.counts(), &[("list_opts_versions", arrived)]);
+
+    let before = counting.counts();
+    let old = v1.clone().unwrap_or_else(|| "no-version-id".into());
+    let deleted = top.delete_opts(&key, DeleteOptions::version(old)).await;
+    let arrived = usize::from(expect.delete_versions);
+    match (&deleted, expect.delete_versions) {
+        (Ok(()), true) => {
+            // Seen from the store below where the layer lists no versions (such layers keep
+            // keys as they are).
+            let lister: &dyn ObjectStore = if expect.list_versions { top } else { counting };
+            let left: Vec<_> = lister.list_opts(opts).map_ok(|m| m.version).try_collect().await.expect("versions");
+            assert_eq!(left, vec![v2.clone()], "{layer}: after deleting the older version");
+        }
+        (Err(e), false) if e.kind() == ErrorKind::NotSupported => {}
+        (other, _) => panic!("{layer}: a version delete answered {other:?}, expected: {}", expect.delete_versions),
+    }
+    let after = counting.counts();
+    assert_delta(layer, "a version delete", &before, &after, &[("delete_opts_version", arrived)]);
+    assert_eq!(after.get("delete"), before.get("delete"), "{layer}: a version delete became a plain delete");
+    let current = top.get(&key).await.unwrap_or_else(|e| panic!("{layer}: get: {e}")).bytes().await;
+    assert_eq!(current.expect("body"), "v2", "{layer}: the current version");
+    top.delete(&key).await.unwrap_or_else(|e| panic!("{layer}: delete: {e}"));
 }
 
 fn assert_delta(layer: &str, what: &str, before: &Counts, after: &Counts, expected: &[(&str, usize)]) {

@@ -66,9 +66,12 @@ pub async fn parallel_listing_matches(store: &Arc<dyn ObjectStore>, n: usize) ->
     let upto = ObjectPath::parse("ranges/tree/3").expect("key");
     let cases: Vec<(ListOptions, Option<ObjectPath>)> = vec![
         (ListOptions::default(), None),
-        (ListOptions { prefix: Some(prefix.clone()), offset: None }, None),
-        (ListOptions { prefix: Some(prefix.clone()), offset: Some(offset.clone()) }, Some(upto.clone())),
-        (ListOptions { prefix: None, offset: Some(offset) }, Some(upto.clone())),
+        (ListOptions { prefix: Some(prefix.clone()), offset: None, ..Default::default() }, None),
+        (
+            ListOptions { prefix: Some(prefix.clone()), offset: Some(offset.clone()), ..Default::default() },
+            Some(upto.clone()),
+        ),
+        (ListOptions { prefix: None, offset: Some(offset), ..Default::default() }, Some(upto.clone())),
     ];
     for (opts, bound) in cases {
         let mut expected = listing(opts.clone()).await.expect("sequential listing");

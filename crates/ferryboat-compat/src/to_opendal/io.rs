@@ -211,7 +211,7 @@ impl FerryLister {
         let filter = (dir.len() < path.len()).then(|| path.to_string());
         let prefix = prefix(dir)?;
         let entries: Entries = if recursive {
-            let opts = ListOptions { prefix, offset: None };
+            let opts = ListOptions { prefix, offset: None, ..Default::default() };
             store.list_opts(opts).map(|r| r.map(|m| entry(&m)).map_err(od_err)).boxed()
         } else {
             stream::once(async move { store.list_with_delimiter(prefix.as_ref()).await })
@@ -269,12 +269,13 @@ impl FerryDeleter {
 }
 
 impl oio::BatchDelete for FerryDeleter {
-    async fn delete_once(&self, path: String, _: OpDelete) -> Result<()> {
+    async fn delete_once(&self, path: String, args: OpDelete) -> Result<()> {
         // No ferry key ends in `/`: a directory has no marker to delete.
         if path.ends_with('/') {
             return Ok(());
         }
-        match self.store.delete(&key(&path)?).await {
+        let opts = ferryboat_core::DeleteOptions { version: args.version().map(str::to_string) };
+        match self.store.delete_opts(&key(&path)?, opts).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == ferryboat_core::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(od_err(e)),
@@ -288,6 +289,14 @@ impl oio::BatchDelete for FerryDeleter {
         for (path, args) in batch {
             if path.ends_with('/') {
                 result.succeeded.push((path, args));
+                continue;
+            }
+            if args.version().is_some() {
+                // A batch delete names keys only: a version is deleted on its own.
+                match self.delete_once(path.clone(), args.clone()).await {
+                    Ok(()) => result.succeeded.push((path, args)),
+                    Err(e) => result.failed.push((path, args, e)),
+                }
                 continue;
             }
             match key(&path) {

@@ -18,8 +18,8 @@ use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
-    CopyMode, CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload,
-    PresignMethod, PutMode, PutOptions, PutResult,
+    CopyMode, CopyOptions, DeleteOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo,
+    PendingUpload, PresignMethod, PutMode, PutOptions, PutResult,
 };
 
 /// Joins the per-member tokens of one fanned-out part; a control character, so it can occur
@@ -110,20 +110,24 @@ pub struct Replicated {
     writes: WriteMode,
     breaker: BreakerConfig,
     info: StoreInfo,
+    /// The primary's, less what the set refuses (a version delete when writing to all).
+    caps: Capabilities,
 }
 
 impl Replicated {
     /// The primary first, then replicas in the order reads should fall back to them.
     pub fn new(primary: Arc<dyn ObjectStore>, replicas: Vec<Arc<dyn ObjectStore>>, writes: WriteMode) -> Self {
         let mut info = primary.info().clone();
+        let mut caps = primary.capabilities().clone();
         if let WriteMode::AllReplicas = writes {
+            caps.delete_versions = false;
             for replica in &replicas {
                 info.also_writes_to.push(replica.info().clone());
             }
         }
         let members =
             std::iter::once(primary).chain(replicas).map(|store| Member { store, breaker: Mutex::default() }).collect();
-        Replicated { members: Arc::new(members), writes, breaker: BreakerConfig::default(), info }
+        Replicated { members: Arc::new(members), writes, breaker: BreakerConfig::default(), info, caps }
     }
 
     /// Sets the circuit breaker.
@@ -198,7 +202,7 @@ impl ObjectStore for Replicated {
     }
 
     fn capabilities(&self) -> &Capabilities {
-        self.primary().capabilities()
+        &self.caps
     }
 
     async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
@@ -241,6 +245,19 @@ impl ObjectStore for Replicated {
         self.write(|s, _| s.delete(path)).await
     }
 
+    /// A version id names a version in one store only: a version is deleted from the
+    /// primary, and only when writes go to the primary alone.
+    async fn delete_opts(&self, path: &ObjectPath, opts: DeleteOptions) -> Result<()> {
+        match (&self.writes, &opts.version) {
+            (_, None) => self.delete(path).await,
+            (WriteMode::PrimaryOnly, Some(_)) => self.primary().delete_opts(path, opts).await,
+            (WriteMode::AllReplicas, Some(_)) => Err(Error::not_supported(
+                &self.info.provider,
+                "deleting one version in a store replicated to every replica (version ids differ per replica)",
+            )),
+        }
+    }
+
     fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
         match &self.writes {
             WriteMode::PrimaryOnly => self.primary().delete_stream(paths),
@@ -273,6 +290,11 @@ impl ObjectStore for Replicated {
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        if opts.versions {
+            // Version ids are the primary's: a replica's would name nothing a later
+            // `delete_opts` (sent to the primary) could find.
+            return self.primary().list_opts(opts);
+        }
         // Fail over only before the first item: switching stores mid-listing could skip or
         // repeat keys if the replicas differ.
         let this = self.clone();

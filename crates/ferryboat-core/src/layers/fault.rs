@@ -18,8 +18,8 @@ use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
-    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload, PresignMethod,
-    PutOptions, PutResult,
+    CopyOptions, DeleteOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload,
+    PresignMethod, PutOptions, PutResult,
 };
 
 /// One kind of failure [`FaultStore`] injects.
@@ -197,6 +197,10 @@ impl ObjectStore for FaultStore {
 
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
         self.faulty(path.as_str(), true, self.inner.delete(path)).await
+    }
+
+    async fn delete_opts(&self, path: &ObjectPath, opts: DeleteOptions) -> Result<()> {
+        self.faulty(path.as_str(), true, self.inner.delete_opts(path, opts)).await
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {

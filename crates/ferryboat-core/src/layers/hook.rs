@@ -22,15 +22,15 @@ use crate::info::StoreInfo;
 use crate::path::ObjectPath;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
-    CopyOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload, PresignMethod,
-    PutOptions, PutResult,
+    CopyOptions, DeleteOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload,
+    PresignMethod, PutOptions, PutResult,
 };
 
 /// Which request a hook is looking at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Op<'a> {
     /// Operation name: `put`, `put_multipart`, `put_part`, `complete`, `abort`, `get`, `head`,
-    /// `delete`, `delete_batch` (one batch of a batched delete; `path` is its first key),
+    /// `delete`, `delete_version` (a delete that names one version), `delete_batch` (one batch of a batched delete; `path` is its first key),
     /// `list`, `list_with_delimiter`, `copy`, `copy_from` (a server-side copy from another
     /// store, counted on the destination), `rename`, `list_pending_uploads`,
     /// `abort_pending_upload`, `presign_get`, `presign_head`, `presign_put`,
@@ -53,6 +53,7 @@ impl Op<'_> {
                 | "put_part"
                 | "complete"
                 | "delete"
+                | "delete_version"
                 | "delete_batch"
                 | "copy"
                 | "copy_from"
@@ -167,6 +168,11 @@ impl<H: Hook> ObjectStore for HookStore<H> {
 
     async fn delete(&self, path: &ObjectPath) -> Result<()> {
         self.hook.around(self.info(), op("delete", path.as_str(), 0), self.inner.delete(path)).await
+    }
+
+    async fn delete_opts(&self, path: &ObjectPath, opts: DeleteOptions) -> Result<()> {
+        let name = if opts.version.is_some() { "delete_version" } else { "delete" };
+        self.hook.around(self.info(), op(name, path.as_str(), 0), self.inner.delete_opts(path, opts)).await
     }
 
     fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {

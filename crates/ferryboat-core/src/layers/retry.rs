@@ -20,8 +20,8 @@ use crate::path::ObjectPath;
 use crate::retry::RetryPolicy;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
-    CopyOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload,
-    PresignMethod, PutMode, PutOptions, PutResult,
+    CopyOptions, DeleteOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo,
+    PendingUpload, PresignMethod, PutMode, PutOptions, PutResult,
 };
 
 /// How hard [`RetryStore`] tries: the core's one [`RetryPolicy`].
@@ -33,7 +33,8 @@ pub type RetryConfig = RetryPolicy;
 ///   byte received with a ranged read guarded by the object's etag, so an object that changed
 ///   in between is an error, never a splice of two versions.
 /// - Listings that break resume after the last key yielded (listings are sorted, so nothing
-///   is repeated or skipped).
+///   is repeated or skipped); a versions listing resumes at the key it was in and drops the
+///   versions of that key it already yielded.
 /// - Multipart parts are retried one by one.
 /// - A conditional write (`PutMode::Create` or `Update`) is retried only once its outcome is
 ///   known: after a retryable failure the object is read back, and if it holds exactly the
@@ -169,6 +170,11 @@ impl ObjectStore for RetryStore {
         self.policy.run(|| self.inner.delete(path)).await
     }
 
+    async fn delete_opts(&self, path: &ObjectPath, opts: DeleteOptions) -> Result<()> {
+        // Deleting a version twice leaves the same state: safe to repeat.
+        self.policy.run(|| self.inner.delete_opts(path, opts.clone())).await
+    }
+
     fn delete_stream<'a>(&'a self, paths: BoxStream<'a, Result<ObjectPath>>) -> BoxStream<'a, Result<ObjectPath>> {
         // Keep the inner store's batching; retry the keys a batch reported as failed one by one.
         self.inner
@@ -194,6 +200,10 @@ impl ObjectStore for RetryStore {
             started: Instant,
             attempt: u32,
             done: bool,
+            /// A versions listing: the key whose versions are being yielded and the version
+            /// ids yielded so far (a resumed listing starts at this key again).
+            key: Option<ObjectPath>,
+            seen: Vec<Option<String>>,
         }
         let state = State {
             stream: self.inner.list_opts(opts.clone()),
@@ -203,6 +213,8 @@ impl ObjectStore for RetryStore {
             started: Instant::now(),
             attempt: 1,
             done: false,
+            key: None,
+            seen: Vec::new(),
         };
         stream::unfold(state, |mut s| async move {
             loop {
@@ -212,8 +224,24 @@ impl ObjectStore for RetryStore {
                 match s.stream.next().await {
                     None => return None,
                     Some(Ok(meta)) => {
+                        if s.opts.versions {
+                            // The offset is a key: resume after the last key whose versions
+                            // were all yielded, skipping the versions of this one already sent.
+                            if s.key.as_ref() == Some(&meta.path) {
+                                if s.seen.contains(&meta.version) {
+                                    continue;
+                                }
+                            } else {
+                                if let Some(done) = s.key.replace(meta.path.clone()) {
+                                    s.opts.offset = Some(done);
+                                }
+                                s.seen.clear();
+                            }
+                            s.seen.push(meta.version.clone());
+                        } else {
+                            s.opts.offset = Some(meta.path.clone());
+                        }
                         // Progress: the next failure starts a fresh count from here.
-                        s.opts.offset = Some(meta.path.clone());
                         s.attempt = 1;
                         s.started = Instant::now();
                         return Some((Ok(meta), s));

@@ -344,6 +344,9 @@ impl ObjectStore for LocalStore {
     }
 
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        if let Some(refused) = opts.refuse_versions(&self.info().provider) {
+            return refused;
+        }
         walk::list(Arc::clone(&self.root), opts)
     }
 

@@ -31,8 +31,12 @@ pub async fn batch_delete(store: &Arc<dyn ObjectStore>) -> Outcome {
     expected.sort();
     assert_eq!(sorted, expected, "delete_stream: expected each path given to be yielded exactly once, got {yielded:?}");
 
-    let left =
-        list_all(store, ferryboat_core::ListOptions { prefix: Some(base(B)), offset: None }, "batch_delete").await;
+    let left = list_all(
+        store,
+        ferryboat_core::ListOptions { prefix: Some(base(B)), offset: None, ..Default::default() },
+        "batch_delete",
+    )
+    .await;
     assert_eq!(keys(&left), vec![keep.as_str()], "list after delete_stream: expected only the key not asked for");
     for path in &present {
         must_fail(store.head(path).await, ErrorKind::NotFound, format_args!("head {path} after delete_stream"));

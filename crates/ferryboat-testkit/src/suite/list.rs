@@ -43,11 +43,11 @@ const TRICKY: &[&str] = &[
 ];
 
 fn under(prefix: &ObjectPath) -> ListOptions {
-    ListOptions { prefix: Some(prefix.clone()), offset: None }
+    ListOptions { prefix: Some(prefix.clone()), offset: None, ..Default::default() }
 }
 
 fn from(prefix: &ObjectPath, offset: &ObjectPath) -> ListOptions {
-    ListOptions { prefix: Some(prefix.clone()), offset: Some(offset.clone()) }
+    ListOptions { prefix: Some(prefix.clone()), offset: Some(offset.clone()), ..Default::default() }
 }
 
 /// Asserts a listing is exactly `expected` (keys relative to the behaviour's directory),

@@ -31,6 +31,7 @@ mod multipart;
 mod paths;
 mod read_write;
 mod support;
+mod versions;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -46,6 +47,7 @@ pub use list::{list_delimiter, list_offset, list_order, list_pagination, list_pr
 pub use multipart::{multipart, multipart_aborted, put_stream_multipart};
 pub use paths::invalid_paths;
 pub use read_write::{head_and_missing, metadata, ranges, round_trip};
+pub use versions::versions;
 
 /// What running one behaviour found. A failure is a panic, not an outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +99,7 @@ behaviours!(
     multipart,
     multipart_aborted,
     put_stream_multipart,
+    versions,
 );
 
 /// How each behaviour of one run ended.

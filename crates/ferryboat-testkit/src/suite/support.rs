@@ -156,7 +156,9 @@ pub(crate) async fn clean(store: &Arc<dyn ObjectStore>, behaviour: &str) {
     let prefix = base(behaviour);
     // Collected first: deleting under a walk in progress is not something every store's
     // listing promises to survive, and the suite should test one thing at a time.
-    let found = list_all(store, ListOptions { prefix: Some(prefix.clone()), offset: None }, "cleanup").await;
+    let found =
+        list_all(store, ListOptions { prefix: Some(prefix.clone()), offset: None, ..Default::default() }, "cleanup")
+            .await;
     let paths = futures::stream::iter(found.into_iter().map(|m| Ok(m.path))).boxed();
     let deleted: Vec<ObjectPath> =
         must(store.delete_stream(paths).try_collect().await, format_args!("cleanup of {prefix}: delete_stream"));
