@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ferryboat_core::retry::RetryPolicy;
 use ferryboat_core::{Error, Result};
 use url::Url;
 
@@ -38,6 +39,7 @@ pub struct GcsBuilder {
     url_signer: Option<Arc<ServiceAccount>>,
     check_bucket: bool,
     read_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
 }
 
 /// Time allowed between two reads of an answer unless set otherwise: a server that stops
@@ -57,6 +59,7 @@ impl GcsBuilder {
             url_signer: None,
             check_bucket: true,
             read_timeout: None,
+            retry: None,
         }
     }
 
@@ -118,6 +121,14 @@ impl GcsBuilder {
         self
     }
 
+    /// How every request is retried (default [`RetryPolicy::default`]): reads, listings,
+    /// deletes and unconditional writes on failure; a conditional write only once a read
+    /// shows that it did not land; a conditional compose or rewrite never.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
     /// Applies `FERRY_GCS_ENDPOINT` or `STORAGE_EMULATOR_HOST` if no endpoint is set, and
     /// `GOOGLE_CLOUD_UNIVERSE_DOMAIN` (as Google's SDKs read it) if no universe is.
     pub fn with_env(mut self) -> Self {
@@ -158,7 +169,8 @@ impl GcsBuilder {
             .build()
             .map_err(|e| Error::invalid_config(format!("cannot set up the HTTP client: {e}")))?;
         let signer = self.url_signer.or_else(|| credentials.signer());
-        let client = Client { http, endpoint, bucket: self.bucket, credentials, signer };
+        let retry = self.retry.unwrap_or_default();
+        let client = Client { http, endpoint, bucket: self.bucket, credentials, signer, retry };
         GcsStore::new(client, self.check_bucket).await
     }
 }

@@ -37,6 +37,9 @@ pub(crate) struct ObjectResource {
     pub cache_control: Option<String>,
     #[serde(default)]
     pub storage_class: Option<String>,
+    /// Base64 MD5 of the content (absent on composite objects).
+    #[serde(default)]
+    pub md5_hash: Option<String>,
 }
 
 /// One page of `objects.list`.
