@@ -121,7 +121,7 @@ impl GcsBuilder {
         self
     }
 
-    /// How every request is retried (default [`RetryPolicy::default`]): reads, listings,
+    /// How every request is retried (default [`RetryPolicy::backend`]): reads, listings,
     /// deletes and unconditional writes on failure; a conditional write only once a read
     /// shows that it did not land; a conditional compose or rewrite never.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
@@ -169,7 +169,7 @@ impl GcsBuilder {
             .build()
             .map_err(|e| Error::invalid_config(format!("cannot set up the HTTP client: {e}")))?;
         let signer = self.url_signer.or_else(|| credentials.signer());
-        let retry = self.retry.unwrap_or_default();
+        let retry = self.retry.unwrap_or_else(RetryPolicy::backend);
         let client = Client { http, endpoint, bucket: self.bucket, credentials, signer, retry };
         GcsStore::new(client, self.check_bucket).await
     }

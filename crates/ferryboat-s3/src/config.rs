@@ -127,7 +127,7 @@ impl S3Config {
             operation_timeout: None,
             read_timeout: Some(Duration::from_secs(60)),
             allow_http: false,
-            retry: RetryPolicy::default(),
+            retry: RetryPolicy::backend(),
             capabilities: None,
             multipart_copy_threshold: 5 * 1024 * 1024 * 1024,
             interceptors: Vec::new(),

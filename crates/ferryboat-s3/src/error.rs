@@ -96,6 +96,13 @@ impl Failure {
             let message = r.message.clone();
             return Failure { status, code: None, message, kind, source: Box::new(err), sdk_retried: false };
         }
+        // The SDK retries a dispatch failure that is a timeout, an I/O error or one it gave a
+        // kind; not one it could not classify (a connection closed before the answer was
+        // complete, which may have been processed).
+        let dispatch_retried = match &err {
+            SdkError::DispatchFailure(d) => d.is_timeout() || d.is_io() || d.as_other().is_some(),
+            _ => true,
+        };
         let (kind, message) = match &err {
             SdkError::ServiceError(_) => (FailureKind::Service, err.message().unwrap_or_default().to_string()),
             SdkError::TimeoutError(_) => (FailureKind::Timeout, "timed out".to_string()),
@@ -114,7 +121,7 @@ impl Failure {
                     || code.as_deref().is_some_and(|c| SDK_RETRIED_CODES.contains(&c))
             }
             FailureKind::Construction | FailureKind::Refused => false,
-            FailureKind::Timeout | FailureKind::Dispatch | FailureKind::Response => true,
+            FailureKind::Timeout | FailureKind::Dispatch | FailureKind::Response => dispatch_retried,
         };
         Failure { status, code, message, kind, source: Box::new(err), sdk_retried }
     }
