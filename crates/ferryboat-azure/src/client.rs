@@ -3,8 +3,8 @@
 //! authoriser with whatever credential the store resolved: Shared Key, SAS or bearer token.
 
 use bytes::Bytes;
+use ferryboat_core::retry::Idempotency;
 use ferryboat_core::{Capabilities, Error, ObjectMeta, ObjectPath, PutMode, PutOptions, Result, StoreInfo};
-use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH};
 use http::Method;
@@ -50,26 +50,17 @@ impl Inner {
     ) -> Result<Answer> {
         // Only requests that mean the same when repeated are retried: a conditional commit
         // whose answer was lost would fail its own condition the second time.
-        let idempotent = !headers.iter().any(|(n, _)| n == IF_MATCH || n == IF_NONE_MATCH);
-        let network = self.config.network;
-        let started = tokio::time::Instant::now();
-        let mut attempt = 0;
-        loop {
-            let result = self.send_once(method.clone(), url.clone(), headers.clone(), body.clone(), subject).await;
-            match result {
-                Err(e)
-                    if e.is_retryable()
-                        && idempotent
-                        && attempt < network.max_retries
-                        && started.elapsed() < network.retry_timeout =>
-                {
-                    attempt += 1;
-                    tracing::debug!(subject, attempt, error = %e, "retrying an Azure request");
-                    tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
-                }
-                other => return other,
-            }
-        }
+        let idempotency = if headers.iter().any(|(n, _)| n == IF_MATCH || n == IF_NONE_MATCH) {
+            Idempotency::NotIdempotent
+        } else {
+            Idempotency::Idempotent
+        };
+        let policy = &self.config.network.retry;
+        policy
+            .run(idempotency, subject, || {
+                self.send_once(method.clone(), url.clone(), headers.clone(), body.clone(), subject)
+            })
+            .await
     }
 
     async fn send_once(
@@ -154,8 +145,10 @@ impl Inner {
         &self.config.container
     }
 
+    /// Maps an error of a request `object_store` sent, with its retries: a retryable one
+    /// has then spent them, and no loop further out sends the request again.
     pub(crate) fn err(&self, e: object_store::Error, path: &str) -> Error {
-        error::map(e, &self.config.container, path)
+        self.config.network.retry.give_up(error::map(e, &self.config.container, path))
     }
 
     /// The URL of the blob `key`, plus a query.

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use ferryboat_core::retry::RetryPolicy;
 use ferryboat_core::{Error, Result};
 use url::Url;
 
@@ -75,13 +76,14 @@ pub struct AzureConfig {
 
 /// How long to wait and how often to try again. Defaults give up on an unreachable or silent
 /// server within seconds, not the minutes `object_store` allows by default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Network {
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub request_timeout: Option<Duration>,
-    pub max_retries: u32,
-    pub retry_timeout: Duration,
+    /// Every request's retries: this crate's own calls run on it, `object_store`'s retry
+    /// settings are derived from it.
+    pub retry: RetryPolicy,
 }
 
 /// Default time allowed to open a connection (TCP and TLS).
@@ -99,8 +101,9 @@ impl Default for Network {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
             request_timeout: None,
-            max_retries: DEFAULT_MAX_RETRIES,
-            retry_timeout: DEFAULT_RETRY_TIMEOUT,
+            retry: RetryPolicy::default()
+                .with_max_attempts(DEFAULT_MAX_RETRIES + 1)
+                .with_max_elapsed(DEFAULT_RETRY_TIMEOUT),
         }
     }
 }
@@ -306,9 +309,21 @@ impl AzureConfig {
     /// at most `max_retries` (default 3), and none started later than `retry_timeout` after
     /// the first attempt (default 30 s). `with_retries(0, …)` disables them.
     pub fn with_retries(mut self, max_retries: u32, retry_timeout: Duration) -> Self {
-        self.network.max_retries = max_retries;
-        self.network.retry_timeout = retry_timeout;
+        self.network.retry =
+            self.network.retry.clone().with_max_attempts(max_retries.saturating_add(1)).with_max_elapsed(retry_timeout);
         self
+    }
+
+    /// Sets the retry policy of every request (attempts, backoff, time budget); defaults to
+    /// the core's policy with 4 attempts and 30 s.
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.network.retry = policy;
+        self
+    }
+
+    /// The retry policy in use.
+    pub fn retry(&self) -> RetryPolicy {
+        self.network.retry.clone()
     }
 
     /// The connect timeout in use.
@@ -328,7 +343,7 @@ impl AzureConfig {
 
     /// The retry limits in use: at most this many retries, none after this long.
     pub fn retries(&self) -> (u32, Duration) {
-        (self.network.max_retries, self.network.retry_timeout)
+        (self.network.retry.max_attempts - 1, self.network.retry.max_elapsed)
     }
 
     /// The storage account.

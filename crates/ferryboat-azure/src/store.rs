@@ -193,11 +193,7 @@ fn engine(config: &AzureConfig, endpoint: &Url, allow_http: bool) -> Result<Micr
         .with_container_name(&config.container)
         .with_endpoint(endpoint.as_str().trim_end_matches('/').to_owned())
         .with_client_options(client_options(config, allow_http))
-        .with_retry(RetryConfig {
-            backoff: BackoffConfig::default(),
-            max_retries: config.network.max_retries as usize,
-            retry_timeout: config.network.retry_timeout,
-        })
+        .with_retry(object_store_retry(&config.network.retry))
         .with_http_connector(LimitedConnector)
         .with_allow_http(allow_http)
         // ferryboat-mirror and users see tags as an S3 notion; Azure's need their own permission.
@@ -227,6 +223,18 @@ fn engine(config: &AzureConfig, endpoint: &Url, allow_http: bool) -> Result<Micr
     }
     // Builder errors name settings, never their values.
     b.build().map_err(|e| Error::invalid_config(format!("Azure: {e}")))
+}
+
+/// `object_store`'s retry settings, derived from the policy: the same attempts, backoff and
+/// time budget. Its loop is the policy's loop for the requests it sends (the errors it gives
+/// up with are marked spent, see `Inner::err`); this crate's own requests run on the policy
+/// directly, so the two never stack.
+fn object_store_retry(policy: &ferryboat_core::retry::RetryPolicy) -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig { init_backoff: policy.initial_backoff, max_backoff: policy.max_backoff, base: 2.0 },
+        max_retries: policy.max_attempts.saturating_sub(1) as usize,
+        retry_timeout: policy.max_elapsed,
+    }
 }
 
 /// Timeouts for every request, `object_store`'s and this crate's own.
@@ -456,7 +464,10 @@ impl AzureStore {
             stream::empty().boxed()
         } else {
             let expected = range.end - range.start;
-            exact_length(r.into_stream().map_err(move |e| error::map(e, &container, &key)).boxed(), expected, path)
+            // object_store resumes a broken body itself, on the policy's retries.
+            let policy = self.inner.config.network.retry.clone();
+            let body = r.into_stream().map_err(move |e| policy.give_up(error::map(e, &container, &key)));
+            exact_length(body.boxed(), expected, path)
         };
         Ok(GetResult { meta, range, body })
     }

@@ -210,6 +210,9 @@ pub struct ErrorDetails {
     /// The server asked the client to slow down (HTTP 429, S3 `SlowDown`, Azure
     /// `ServerBusy`, …). Implies `retryable`.
     pub throttled: bool,
+    /// The request was already sent as often as its retry policy allows: no loop further
+    /// out sends it again (see [`crate::retry::RetryPolicy`]), so retries never multiply.
+    pub retries_spent: bool,
 }
 
 impl ErrorDetails {
@@ -259,6 +262,20 @@ impl Error {
     /// ```
     pub fn is_retryable(&self) -> bool {
         matches!(self, Error::Unavailable { .. }) || self.details().is_some_and(|d| d.retryable || d.throttled)
+    }
+
+    /// Whether the request that failed was already retried as far as its policy allows
+    /// (a backend's own loop, or the SDK's, gave up): then no outer loop retries it.
+    pub fn retries_spent(&self) -> bool {
+        self.details().is_some_and(|d| d.retries_spent)
+    }
+
+    /// The same error, marked as having spent its request's retries.
+    pub fn spent(mut self) -> Self {
+        if let Some(d) = self.details_mut() {
+            d.retries_spent = true;
+        }
+        self
     }
 
     /// Whether the server asked the client to slow down (HTTP 429, S3 `SlowDown`, …).

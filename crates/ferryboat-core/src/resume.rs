@@ -16,7 +16,6 @@
 //! ```
 
 use std::future::Future;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +26,7 @@ use futures::stream::{self, BoxStream, StreamExt};
 use crate::conditions::etag_matches;
 use crate::error::{Error, Result};
 use crate::path::ObjectPath;
-use crate::retry::RetryPolicy;
+use crate::retry::{Idempotency, RetryPolicy};
 use crate::store::ObjectStore;
 use crate::types::{GetOptions, GetRange, GetResult};
 
@@ -51,34 +50,16 @@ pub fn resume_policy() -> RetryPolicy {
     }
 }
 
-/// The pause before retry number `retry` (1-based) of the request at `offset` of `key`: the
-/// policy's ceiling, with a jitter drawn from the three so retries of many transfers do not
-/// march in step.
-fn backoff(policy: &RetryPolicy, key: &str, offset: u64, retry: u32) -> Duration {
-    let mut h = DefaultHasher::new();
-    (key, offset, retry).hash(&mut h);
-    policy.backoff_ceiling(retry).mul_f64(0.5 + (h.finish() % 1_000) as f64 / 2_000.0)
-}
-
-/// Runs `request` (on `key`, from byte `offset`: for the log and the jitter) until it
-/// succeeds, fails for good (as [`RetryPolicy::should_retry`] decides), or has used the
-/// policy's tries.
-pub async fn retry_request<T, F, Fut>(config: &ResumeConfig, key: &str, offset: u64, mut request: F) -> Result<T>
+/// Runs `request` (on `key`, from byte `offset`: for the log) until it succeeds, fails for
+/// good (as [`RetryPolicy::should_retry`] decides), or has used the policy's tries: the
+/// policy's own loop ([`RetryPolicy::run`]).
+pub async fn retry_request<T, F, Fut>(config: &ResumeConfig, key: &str, offset: u64, request: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let mut attempt = 1;
-    loop {
-        match request().await {
-            Err(e) if config.should_retry(&e, attempt) => {
-                tracing::debug!(key, offset, attempt, error = %e, "retrying request");
-                tokio::time::sleep(backoff(config, key, offset, attempt)).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
+    let what = format!("{key} at {offset}");
+    config.run(Idempotency::Idempotent, &what, request).await
 }
 
 /// Reads `path` like [`ObjectStore::get_opts`], retrying the first request and resuming a
@@ -175,13 +156,16 @@ impl Resume {
                     // caller can tell, as a length check of its own would have said.
                     let failure = if short {
                         r.integrity(format!("body ended {} bytes early", r.remaining.end - r.remaining.start))
+                    } else if r.pin.is_some() {
+                        // Its tries are spent: no loop further out starts the read again.
+                        r.config.give_up(failure)
                     } else {
                         failure
                     };
                     return Some((Err(failure), (r, None, attempt)));
                 }
                 tracing::debug!(path = %r.path, offset = r.remaining.start, attempt, error = %failure, "resuming read");
-                tokio::time::sleep(backoff(&r.config, r.path.as_str(), r.remaining.start, attempt)).await;
+                tokio::time::sleep(r.config.backoff(attempt)).await;
                 attempt += 1;
                 match r.reopen().await {
                     Ok(next) => body = next,

@@ -2,13 +2,17 @@
 //! object calls the store, its listings and its uploads share (uploads, conditions, deletes).
 
 use std::collections::hash_map::RandomState;
+use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use base64::Engine as _;
 use bytes::Bytes;
+use ferryboat_core::retry::{Idempotency, RetryPolicy};
 use ferryboat_core::{Error, ObjectPath, PutMode, PutOptions, Result};
 use futures::stream;
+use md5::Digest as _;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header;
 use reqwest::{Method, RequestBuilder, Response};
@@ -54,6 +58,8 @@ pub(crate) struct Client {
     pub credentials: Credentials,
     /// The key that signs URLs, if any.
     pub signer: Option<std::sync::Arc<crate::auth::ServiceAccount>>,
+    /// How every request is retried.
+    pub retry: RetryPolicy,
 }
 
 impl Client {
@@ -100,6 +106,23 @@ impl Client {
         rb.send().await.map_err(|e| transport_error(e, path))
     }
 
+    /// Builds (with `build`, afresh for each attempt) and sends a request on the retry
+    /// policy, returning the body of a 2xx answer or the error the status means.
+    pub async fn call<F, Fut>(
+        &self,
+        idempotency: Idempotency,
+        path: &str,
+        on412: OnPrecondition,
+        build: F,
+    ) -> Result<Bytes>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<RequestBuilder>>,
+    {
+        let build = &build;
+        self.retry.run(idempotency, path, || async move { self.send_ok(build().await?, path, on412).await }).await
+    }
+
     /// Sends a request and returns the body of a 2xx answer, or the error the status means.
     pub async fn send_ok(&self, rb: RequestBuilder, path: &str, on412: OnPrecondition) -> Result<Bytes> {
         let resp = self.send(rb, path).await?;
@@ -117,8 +140,9 @@ impl Client {
     /// Metadata of `name`, optionally of one generation.
     pub(crate) async fn object_resource(&self, name: &str, generation: Option<&str>) -> Result<ObjectResource> {
         let query: Vec<(&str, String)> = generation.map(|g| ("generation", g.to_string())).into_iter().collect();
-        let rb = self.request(Method::GET, &self.object_url(name, ""), &query).await?;
-        let body = self.send_ok(rb, name, OnPrecondition::Precondition).await?;
+        let (url, query) = (&self.object_url(name, ""), &query);
+        let build = || self.request(Method::GET, url, query);
+        let body = self.call(Idempotency::Idempotent, name, OnPrecondition::Precondition, build).await?;
         parse_json(&body, name)
     }
 
@@ -200,7 +224,32 @@ impl Client {
 
     /// One-request upload of `data` as `name` (`uploadType=multipart`, which carries the
     /// metadata and, unlike `uploadType=media` on fake-gcs-server, honours preconditions).
+    ///
+    /// Retried on the policy: an unconditional one on any retryable failure (the same bytes
+    /// again), a conditional one only once the object's metadata shows the write did not land
+    /// (same size and MD5: then the answer was lost and the write succeeded).
     pub(crate) async fn upload(
+        &self,
+        name: &str,
+        data: Bytes,
+        opts: &PutOptions,
+        cond: &WriteCondition,
+    ) -> Result<ObjectResource> {
+        let send = || self.upload_once(name, data.clone(), opts, cond);
+        if cond.if_generation_match.is_none() {
+            return self.retry.run(Idempotency::Idempotent, name, send).await;
+        }
+        self.retry.run_conditional(name, send, || self.landed(name, &data)).await
+    }
+
+    /// The object `name`, if it holds exactly `data`.
+    async fn landed(&self, name: &str, data: &Bytes) -> Option<ObjectResource> {
+        let r = self.object_resource(name, None).await.ok()?;
+        let md5 = base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(data));
+        (r.size == Some(data.len() as u64) && r.md5_hash.as_deref() == Some(md5.as_str())).then_some(r)
+    }
+
+    async fn upload_once(
         &self,
         name: &str,
         data: Bytes,
@@ -233,8 +282,10 @@ impl Client {
 
     /// Deletes `name`; a missing object is not an error.
     pub(crate) async fn delete_name(&self, name: &str) -> Result<()> {
-        let rb = self.request(Method::DELETE, &self.object_url(name, ""), &[]).await?;
-        match self.send_ok(rb, name, OnPrecondition::Precondition).await {
+        let url = &self.object_url(name, "");
+        let build = || self.request(Method::DELETE, url, &[]);
+        // A delete whose answer was lost finds nothing the second time: also success.
+        match self.call(Idempotency::Idempotent, name, OnPrecondition::Precondition, build).await {
             Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
         }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ferryboat_core::retry::RetryPolicy;
 use ferryboat_core::{Error, Result};
 use url::Url;
 
@@ -39,10 +40,11 @@ pub struct GcsBuilder {
     check_bucket: bool,
     read_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    pub(crate) retry: Option<RetryPolicy>,
 }
 
 /// Time allowed between two reads of an answer unless set otherwise: a server that stops
-/// sending ends in a `Transient` error instead of a hang.
+/// sending ends in a `Unavailable` error instead of a hang.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed to open a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,6 +61,7 @@ impl GcsBuilder {
             check_bucket: true,
             read_timeout: None,
             connect_timeout: None,
+            retry: None,
         }
     }
 
@@ -126,6 +129,14 @@ impl GcsBuilder {
         self
     }
 
+    /// How every request is retried (default [`RetryPolicy::backend`]): reads, listings,
+    /// deletes and unconditional writes on failure; a conditional write only once a read
+    /// shows that it did not land; a conditional compose or rewrite never.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
     /// Applies `FERRY_GCS_ENDPOINT` or `STORAGE_EMULATOR_HOST` if no endpoint is set, and
     /// `GOOGLE_CLOUD_UNIVERSE_DOMAIN` (as Google's SDKs read it) if no universe is.
     pub fn with_env(mut self) -> Self {
@@ -166,7 +177,8 @@ impl GcsBuilder {
             .build()
             .map_err(|e| Error::invalid_config(format!("cannot set up the HTTP client: {e}")))?;
         let signer = self.url_signer.or_else(|| credentials.signer());
-        let client = Client { http, endpoint, bucket: self.bucket, credentials, signer };
+        let retry = self.retry.unwrap_or_else(RetryPolicy::backend);
+        let client = Client { http, endpoint, bucket: self.bucket, credentials, signer, retry };
         GcsStore::new(client, self.check_bucket).await
     }
 }

@@ -19,6 +19,10 @@ pub(crate) enum OnPrecondition {
 /// which is already in `path`, and query strings).
 pub(crate) fn transport_error(e: reqwest::Error, path: &str) -> Error {
     let e = e.without_url();
+    if e.is_redirect() {
+        // A redirect loop answers the same way every time: not worth a retry.
+        return Error::generic(PROVIDER, path, "too many redirects", Some(Box::new(e)));
+    }
     let what = if e.is_timeout() {
         "request timed out"
     } else if e.is_connect() {

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ferryboat_core::listing_guard::ListingGuard;
+use ferryboat_core::retry::Idempotency;
 use ferryboat_core::{ListOptions, ListResult, ObjectMeta, ObjectPath, Result};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::Method;
@@ -37,9 +38,10 @@ pub(crate) async fn list_page(
         query.push(("pageToken", t.to_string()));
     }
     let client = store;
-    let rb = client.request(Method::GET, &client.objects_url(), &query).await?;
+    let (url, query) = (&client.objects_url(), &query);
     let what = prefix.unwrap_or(&client.bucket);
-    let body = match client.send_ok(rb, what, OnPrecondition::Precondition).await {
+    let build = || client.request(Method::GET, url, query);
+    let body = match client.call(Idempotency::Idempotent, what, OnPrecondition::Precondition, build).await {
         Ok(body) => body,
         // A listing finds no object to miss: a 404 means the bucket itself is gone.
         Err(ferryboat_core::Error::NotFound { provider, source, details, .. }) => {

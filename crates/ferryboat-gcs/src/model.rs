@@ -40,6 +40,9 @@ pub(crate) struct ObjectResource {
     /// Set on a noncurrent generation (a versions listing).
     #[serde(default)]
     pub time_deleted: Option<String>,
+    /// Base64 MD5 of the content (absent on composite objects).
+    #[serde(default)]
+    pub md5_hash: Option<String>,
 }
 
 /// One page of `objects.list`.

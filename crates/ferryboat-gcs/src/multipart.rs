@@ -14,6 +14,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use ferryboat_core::retry::Idempotency;
 use ferryboat_core::{Error, MultipartUpload, ObjectPath, PartInfo, PendingUpload, PutOptions, PutResult, Result};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use reqwest::{header, Method};
@@ -89,12 +90,16 @@ impl GcsUpload {
             query.push(("ifGenerationMatch", g.to_string()));
         }
         let client = &self.store;
-        let rb = client
-            .request(Method::POST, &client.object_url(dest, "/compose"), &query)
-            .await?
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(body.to_string());
-        let body = client.send_ok(rb, dest, cond.on412).await?;
+        let (url, query, body) = (&client.object_url(dest, "/compose"), &query, body.to_string());
+        let build = || async {
+            let rb = client.request(Method::POST, url, query).await?;
+            Ok(rb.header(header::CONTENT_TYPE, "application/json").body(body.clone()))
+        };
+        // The same sources composed again give the same object; under a condition a lost
+        // answer would make the second compose fail it, so that one is sent once.
+        let idempotency =
+            if cond.if_generation_match.is_none() { Idempotency::Idempotent } else { Idempotency::NotIdempotent };
+        let body = client.call(idempotency, dest, cond.on412, build).await?;
         parse_json(&body, dest)
     }
 

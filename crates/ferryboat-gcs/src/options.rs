@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use ferryboat_core::options::{parse_duration, ConfigKey, Options};
+use ferryboat_core::options::{parse_count, parse_duration, ConfigKey, Options};
+use ferryboat_core::retry::RetryPolicy;
 use ferryboat_core::{Error, Result};
 
 use crate::auth::{Credentials, ServiceAccount};
@@ -19,9 +20,9 @@ use crate::config::GcsBuilder;
 /// | `service_account_key` | `google_service_account_key` | the JSON key itself (a secret; `service_account_key_file` reads it from a file) |
 /// | `token` | `bearer_token`, `oauth_token` | a bearer token obtained elsewhere (a secret) |
 /// | `connect_timeout`, `read_timeout` | | e.g. `5s` |
+/// | `max_attempts` | `attempts` | tries per request, at least 1 (the rest of [`RetryPolicy::backend`] stays) |
 ///
-/// One credential key at most; it replaces what the environment would give. There is no
-/// `max_attempts`: this backend has no setting for it yet.
+/// One credential key at most; it replaces what the environment would give.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GcsConfigKey {
@@ -39,6 +40,8 @@ pub enum GcsConfigKey {
     ConnectTimeout,
     /// Time between reads of an answer.
     ReadTimeout,
+    /// Tries per request.
+    MaxAttempts,
 }
 
 impl ConfigKey for GcsConfigKey {
@@ -51,6 +54,7 @@ impl ConfigKey for GcsConfigKey {
         GcsConfigKey::Token,
         GcsConfigKey::ConnectTimeout,
         GcsConfigKey::ReadTimeout,
+        GcsConfigKey::MaxAttempts,
     ];
 
     fn name(self) -> &'static str {
@@ -62,6 +66,7 @@ impl ConfigKey for GcsConfigKey {
             GcsConfigKey::Token => "token",
             GcsConfigKey::ConnectTimeout => "connect_timeout",
             GcsConfigKey::ReadTimeout => "read_timeout",
+            GcsConfigKey::MaxAttempts => "max_attempts",
         }
     }
 
@@ -74,6 +79,7 @@ impl ConfigKey for GcsConfigKey {
             }
             GcsConfigKey::ServiceAccountKey => &["google_service_account_key"],
             GcsConfigKey::Token => &["bearer_token", "oauth_token"],
+            GcsConfigKey::MaxAttempts => &["attempts"],
             _ => &[],
         }
     }
@@ -117,5 +123,23 @@ pub(crate) fn apply(mut builder: GcsBuilder, opts: &GcsOptions) -> Result<GcsBui
     if let Some(v) = opts.get(K::ReadTimeout) {
         builder = builder.read_timeout(parse_duration(K::ReadTimeout.name(), v)?);
     }
+    if let Some(v) = opts.get(K::MaxAttempts) {
+        builder = builder.retry(RetryPolicy::backend().with_max_attempts(parse_count(K::MaxAttempts.name(), v, 1)?));
+    }
     Ok(builder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_attempts_sets_the_attempts_of_the_backend_policy() {
+        let opts = GcsOptions::parse([("attempts", "4")]).unwrap();
+        let retry = apply(GcsBuilder::new("b"), &opts).unwrap().retry.unwrap();
+        assert_eq!(retry.max_attempts, 4);
+        assert_eq!(retry.max_backoff, RetryPolicy::backend().max_backoff);
+        let zero = GcsOptions::parse([("max_attempts", "0")]).unwrap();
+        assert!(apply(GcsBuilder::new("b"), &zero).unwrap_err().to_string().contains("max_attempts"));
+    }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use ferryboat_core::conditions::check_get;
+use ferryboat_core::retry::Idempotency;
 use ferryboat_core::{
     Capabilities, CopyMode, CopyOptions, DeleteOptions, Error, GetOptions, GetResult, Jurisdiction, ListOptions,
     ListResult, MultipartUpload, ObjectLocation, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, PresignMethod,
@@ -94,8 +95,9 @@ impl GcsStore {
 
 /// Reads the bucket: `NotFound` naming it if it is missing, its location if we may see it.
 async fn bucket_location(client: &Client) -> Result<Option<String>> {
-    let rb = client.request(Method::GET, &client.bucket_url(), &[]).await?;
-    match client.send_ok(rb, &client.bucket, OnPrecondition::Precondition).await {
+    let url = &client.bucket_url();
+    let build = || client.request(Method::GET, url, &[]);
+    match client.call(Idempotency::Idempotent, &client.bucket, OnPrecondition::Precondition, build).await {
         Ok(body) => Ok(parse_json::<BucketResource>(&body, &client.bucket)?.location),
         Err(Error::NotFound { .. }) => Err(Error::NotFound {
             provider: PROVIDER.into(),
@@ -162,32 +164,33 @@ impl ObjectStore for GcsStore {
         if let Some(g) = generation {
             query.push(("generation", g.to_string()));
         }
-        // Without this GCS decompresses gzip-encoded objects on the fly, and the body would no
-        // longer be the `size` stored bytes (ferry copies objects as stored).
-        let mut rb = self
-            .client
-            .request(Method::GET, &self.client.object_url(name, ""), &query)
-            .await?
-            .header(header::ACCEPT_ENCODING, "gzip");
         let partial = range != (0..size);
-        if partial {
-            rb = rb.header(header::RANGE, format!("bytes={}-{}", range.start, range.end - 1));
-        }
-        let resp = self.client.send(rb, name).await?;
-        let status = resp.status();
-        if !status.is_success() {
-            let body = read_error_body(resp).await;
-            return Err(match status_error(status, &body, name, OnPrecondition::Precondition) {
-                // The metadata was there a moment ago: the generation we pinned was replaced.
-                Error::NotFound { .. } if generation.is_some() => {
-                    Error::unavailable(PROVIDER, name, "the object was replaced or deleted while being read", None)
-                }
-                e => e,
-            });
-        }
-        if partial && status != StatusCode::PARTIAL_CONTENT {
-            return Err(Error::generic(PROVIDER, name, format!("asked for a range, got HTTP {status}"), None));
-        }
+        let (url, query, range_ref) = (&self.client.object_url(name, ""), &query, &range);
+        let open = || async move {
+            // Without this GCS decompresses gzip-encoded objects on the fly, and the body would
+            // no longer be the `size` stored bytes (ferry copies objects as stored).
+            let mut rb = self.client.request(Method::GET, url, query).await?.header(header::ACCEPT_ENCODING, "gzip");
+            if partial {
+                rb = rb.header(header::RANGE, format!("bytes={}-{}", range_ref.start, range_ref.end - 1));
+            }
+            let resp = self.client.send(rb, name).await?;
+            let status = resp.status();
+            if !status.is_success() {
+                let body = read_error_body(resp).await;
+                return Err(match status_error(status, &body, name, OnPrecondition::Precondition) {
+                    // The metadata was there a moment ago: the generation we pinned was replaced.
+                    Error::NotFound { .. } if generation.is_some() => {
+                        Error::unavailable(PROVIDER, name, "the object was replaced or deleted while being read", None)
+                    }
+                    e => e,
+                });
+            }
+            if partial && status != StatusCode::PARTIAL_CONTENT {
+                return Err(Error::generic(PROVIDER, name, format!("asked for a range, got HTTP {status}"), None));
+            }
+            Ok(resp)
+        };
+        let resp = self.client.retry.run(Idempotency::Idempotent, name, open).await?;
         let owned = name.to_string();
         let body = resp.bytes_stream().map_err(move |e| transport_error(e, &owned)).boxed();
         let expected = range_len(&range);
@@ -356,21 +359,28 @@ impl GcsStore {
             if let Some(t) = &token {
                 query.push(("rewriteToken", t.clone()));
             }
-            let rb = self.client.request(Method::POST, &url, &query).await?;
-            let rb = match &resource {
-                Some(r) => rb.header(header::CONTENT_TYPE, "application/json").body(r.to_string()),
-                None => rb.header(header::CONTENT_LENGTH, 0),
+            let (url, query, resource) = (&url, &query, &resource);
+            let send = || async move {
+                let rb = self.client.request(Method::POST, url, query).await?;
+                let rb = match resource {
+                    Some(r) => rb.header(header::CONTENT_TYPE, "application/json").body(r.to_string()),
+                    None => rb.header(header::CONTENT_LENGTH, 0),
+                };
+                let resp = self.client.send(rb, name).await?;
+                let status = resp.status();
+                if !status.is_success() {
+                    let body = read_error_body(resp).await;
+                    return Err(match status.as_u16() {
+                        404 => Error::not_found(PROVIDER, name),
+                        _ => status_error(status, &body, to.as_str(), OnPrecondition::AlreadyExists),
+                    });
+                }
+                read_document(resp, name).await
             };
-            let resp = self.client.send(rb, name).await?;
-            let status = resp.status();
-            if !status.is_success() {
-                let body = read_error_body(resp).await;
-                return Err(match status.as_u16() {
-                    404 => Error::not_found(PROVIDER, name),
-                    _ => status_error(status, &body, to.as_str(), OnPrecondition::AlreadyExists),
-                });
-            }
-            let body = read_document(resp, name).await?;
+            // A create-only rewrite whose answer was lost would fail its own condition when
+            // sent again: that one is sent once.
+            let idempotency = if create { Idempotency::NotIdempotent } else { Idempotency::Idempotent };
+            let body = self.client.retry.run(idempotency, name, send).await?;
             let r: RewriteResponse = parse_json(&body, to.as_str())?;
             if r.done {
                 return Ok(r.resource.as_ref().map(put_result).unwrap_or_default());

@@ -20,6 +20,12 @@ async fn store(server: &HostileServer) -> GcsStore {
         .credentials(Credentials::Anonymous)
         .check_bucket(false)
         .read_timeout(Duration::from_secs(2))
+        // One retry, quickly: each test is about how one answer is read.
+        .retry(
+            ferryboat_core::retry::RetryPolicy::default()
+                .with_max_attempts(2)
+                .with_backoff(Duration::from_millis(10), Duration::from_millis(50)),
+        )
         .build()
         .await
         .expect("store")

@@ -47,10 +47,12 @@ fn integrity(ctx_provider: &str, path: &ObjectPath, message: String) -> Error {
     }
 }
 
-/// Whether another attempt may succeed: transient errors, and verification failures (a
-/// body cut short or altered on the way).
+/// Whether another attempt may succeed: transient errors whose request has not spent its
+/// retries already (the budget is counted per request, once: a part that failed its
+/// attempts is not sent again by a whole-object retry), and verification failures (a body
+/// cut short or altered on the way).
 fn worth_retrying(e: &Error) -> bool {
-    e.is_retryable() || matches!(e, Error::Integrity { .. })
+    (e.is_retryable() && !e.retries_spent()) || matches!(e, Error::Integrity { .. })
 }
 
 impl Ctx {

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::{error::CredentialsError, future, ProvideCredentials, SharedCredentialsProvider};
-use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition, TokenBucket};
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_types::retry::RetrySpec;
+use ferryboat_core::retry::RetryPolicy;
 use ferryboat_providers::ChecksumMode;
 use tokio::sync::OnceCell;
 
@@ -55,6 +57,30 @@ pub(crate) fn resolve_region(config: &S3Config) -> String {
         .unwrap_or_else(|| FALLBACK_REGION.to_string())
 }
 
+/// The SDK's retry settings, derived from the policy so that the SDK's loop is the policy's
+/// loop and nothing retries on top of it: the same attempts, full-jitter backoff from the
+/// same initial ceiling (throttling or not), doubling to the same maximum.
+pub(crate) fn sdk_retry(policy: &RetryPolicy) -> RetryConfig {
+    if policy.max_attempts <= 1 {
+        return RetryConfig::disabled();
+    }
+    RetryConfig::standard()
+        .with_max_attempts(policy.max_attempts)
+        .with_initial_backoff(policy.initial_backoff)
+        .with_max_backoff(policy.max_backoff)
+        // The SDK's own retry behaviour otherwise starts non-throttling backoff at 50 ms.
+        .with_retry_spec(RetrySpec::v2_1().with_non_throttling_initial_backoff(policy.initial_backoff))
+}
+
+/// A retry partition of its own per client, with no retry quota: the SDK's default token
+/// bucket is shared by every client of the process and, once drained by one failing
+/// destination, stops retries of every other request. The budget is counted per request.
+fn retry_partition() -> RetryPartition {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    RetryPartition::custom(format!("ferryboat-{n}")).token_bucket(TokenBucket::unlimited()).build()
+}
+
 pub(crate) fn build(config: &S3Config) -> aws_sdk_s3::Client {
     let region = resolve_region(config);
     let mut timeouts = TimeoutConfig::builder().connect_timeout(config.connect_timeout);
@@ -93,7 +119,8 @@ pub(crate) fn build(config: &S3Config) -> aws_sdk_s3::Client {
         .http_client(http)
         .credentials_provider(credentials)
         .timeout_config(timeouts.build())
-        .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts.max(1)))
+        .retry_config(sdk_retry(&config.retry))
+        .retry_partition(retry_partition())
         .request_checksum_calculation(request_checksums)
         .response_checksum_validation(response_checksums)
         .force_path_style(config.path_style);
@@ -154,6 +181,9 @@ pub(crate) struct Inner {
     pub copy_scope: String,
     /// Whether uploads sign their body (see [`crate::config::signs_payload`]).
     pub sign_payload: bool,
+    /// The retry policy the SDK's retry settings were derived from; conditional writes,
+    /// which the SDK would re-send blindly, run on it themselves.
+    pub retry: RetryPolicy,
 }
 
 /// The `If-Match` to send. `*` only asks that the object exist, which a read checks anyway;

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use aws_sdk_s3::config::{Intercept, SharedInterceptor};
+use ferryboat_core::retry::RetryPolicy;
 use ferryboat_core::{Capabilities, Error, Result};
 use ferryboat_providers::Quirks;
 
@@ -95,9 +96,10 @@ pub struct S3Config {
     pub read_timeout: Option<Duration>,
     /// Allow a plain `http://` endpoint on a host other than the loopback interface.
     pub allow_http: bool,
-    /// Attempts per request inside the SDK (1 = no SDK retry; leave retrying to
-    /// `ferryboat_core::layers::retry` then).
-    pub max_attempts: u32,
+    /// How requests are retried: the core's one policy, carried out by the SDK's retry
+    /// settings (attempts and backoff derived from it). [`RetryPolicy::none`] leaves
+    /// retrying to a layer above (`ferryboat_core::layers::RetryStore`).
+    pub retry: RetryPolicy,
     /// Replaces the capabilities derived from the quirks (for servers whose gaps the quirks
     /// do not describe, such as listings without etags).
     pub capabilities: Option<Capabilities>,
@@ -125,7 +127,7 @@ impl S3Config {
             operation_timeout: None,
             read_timeout: Some(Duration::from_secs(60)),
             allow_http: false,
-            max_attempts: 3,
+            retry: RetryPolicy::backend(),
             capabilities: None,
             multipart_copy_threshold: 5 * 1024 * 1024 * 1024,
             interceptors: Vec::new(),
@@ -186,9 +188,15 @@ impl S3Config {
         self
     }
 
-    /// Sets the SDK's attempts per request (at least 1).
+    /// Sets the retry policy of every request.
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Sets the attempts per request (at least 1) of the retry policy, keeping its backoff.
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
+        self.retry = self.retry.with_max_attempts(attempts);
         self
     }
 
@@ -285,7 +293,7 @@ impl fmt::Debug for S3Config {
             .field("operation_timeout", &self.operation_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("allow_http", &self.allow_http)
-            .field("max_attempts", &self.max_attempts)
+            .field("retry", &self.retry)
             .field("multipart_copy_threshold", &self.multipart_copy_threshold)
             .field("interceptors", &self.interceptors.len())
             .finish_non_exhaustive()

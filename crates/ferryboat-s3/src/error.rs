@@ -11,6 +11,9 @@ pub(crate) struct ErrorContext {
     pub bucket: String,
     /// Endpoint without credentials or query.
     pub endpoint: String,
+    /// Whether the SDK retries requests (the policy allows more than one attempt): a
+    /// retryable failure it returns has then spent its request's retries.
+    pub sdk_retries: bool,
 }
 
 /// Error codes meaning the credentials themselves were rejected (not their permissions).
@@ -42,6 +45,16 @@ const TRANSIENT_CODES: &[&str] = &[
     "ConditionalRequestConflict",
 ];
 
+/// Error codes the AWS SDK's own classifiers retry (among those servers send to S3 clients).
+const SDK_RETRIED_CODES: &[&str] = &[
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
 /// How a failed request ended, boiled down to what the mapping needs.
 #[derive(Debug)]
 pub(crate) struct Failure {
@@ -50,6 +63,9 @@ pub(crate) struct Failure {
     pub message: String,
     pub kind: FailureKind,
     pub source: ferryboat_core::BoxError,
+    /// A failure of the kinds the SDK's retry loop retries (not one of our interceptors'
+    /// refusals, which it does not).
+    pub sdk_retried: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -78,8 +94,15 @@ impl Failure {
         if let Some(r) = crate::limits::refused(&err) {
             let kind = if r.retryable { FailureKind::Response } else { FailureKind::Refused };
             let message = r.message.clone();
-            return Failure { status, code: None, message, kind, source: Box::new(err) };
+            return Failure { status, code: None, message, kind, source: Box::new(err), sdk_retried: false };
         }
+        // The SDK retries a dispatch failure that is a timeout, an I/O error or one it gave a
+        // kind; not one it could not classify (a connection closed before the answer was
+        // complete, which may have been processed).
+        let dispatch_retried = match &err {
+            SdkError::DispatchFailure(d) => d.is_timeout() || d.is_io() || d.as_other().is_some(),
+            _ => true,
+        };
         let (kind, message) = match &err {
             SdkError::ServiceError(_) => (FailureKind::Service, err.message().unwrap_or_default().to_string()),
             SdkError::TimeoutError(_) => (FailureKind::Timeout, "timed out".to_string()),
@@ -90,7 +113,17 @@ impl Failure {
             SdkError::ResponseError(_) => (FailureKind::Response, source_chain(&err)),
             _ => (FailureKind::Construction, source_chain(&err)),
         };
-        Failure { status, code, message, kind, source: Box::new(err) }
+        // What the SDK's classifiers retry: transport failures, timeouts, unreadable answers,
+        // and answers with status 500/502/503/504 or one of its throttling or transient codes.
+        let sdk_retried = match kind {
+            FailureKind::Service => {
+                status.is_some_and(|s| matches!(s, 500 | 502 | 503 | 504))
+                    || code.as_deref().is_some_and(|c| SDK_RETRIED_CODES.contains(&c))
+            }
+            FailureKind::Construction | FailureKind::Refused => false,
+            FailureKind::Timeout | FailureKind::Dispatch | FailureKind::Response => dispatch_retried,
+        };
+        Failure { status, code, message, kind, source: Box::new(err), sdk_retried }
     }
 
     /// `code: message (HTTP status)`, leaving out what is unknown.
@@ -137,6 +170,22 @@ fn source_chain(err: &dyn std::error::Error) -> String {
 impl ErrorContext {
     /// Maps a failed request about `path` (an object key, or empty for bucket-level calls).
     pub(crate) fn map<E>(&self, path: &str, err: SdkError<E, HttpResponse>) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let f = Failure::from_sdk(err);
+        let spent = self.sdk_retries && f.sdk_retried;
+        let e = self.map_failure(path, f);
+        // The SDK ran the policy's attempts: no loop further out sends the request again.
+        if spent && e.is_retryable() {
+            e.spent()
+        } else {
+            e
+        }
+    }
+
+    /// Maps a failed request that was sent without the SDK's retries.
+    pub(crate) fn map_once<E>(&self, path: &str, err: SdkError<E, HttpResponse>) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
@@ -242,6 +291,7 @@ mod tests {
             provider: "ovh".into(),
             bucket: "photos".into(),
             endpoint: "https://s3.gra.io.cloud.ovh.net".into(),
+            sdk_retries: true,
         }
     }
 
@@ -252,6 +302,7 @@ mod tests {
             message: "server says no".into(),
             kind: FailureKind::Service,
             source: "raw".into(),
+            sdk_retried: true,
         }
     }
 
@@ -288,7 +339,14 @@ mod tests {
     #[test]
     fn connection_failures_name_the_endpoint_and_are_retryable() {
         for kind in [FailureKind::Dispatch, FailureKind::Timeout, FailureKind::Response] {
-            let f = Failure { status: None, code: None, message: "connection reset".into(), kind, source: "io".into() };
+            let f = Failure {
+                status: None,
+                code: None,
+                message: "connection reset".into(),
+                kind,
+                source: "io".into(),
+                sdk_retried: true,
+            };
             let err = ctx().map_failure("a/b", f);
             assert!(err.is_retryable(), "{err:?}");
             assert!(err.to_string().contains("https://s3.gra.io.cloud.ovh.net"), "{err}");

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MetadataDirective};
 use bytes::Bytes;
@@ -104,7 +105,16 @@ impl MultipartUpload for S3Upload {
             PutMode::Create => req.if_none_match("*"),
             PutMode::Update(v) => req.set_if_match(v.etag.as_deref().map(|e| s.if_match_etag(e))),
         };
-        match req.send().await {
+        // A conditional commit whose answer was lost would fail its own condition when sent
+        // again: it is sent once, its outcome left to the caller (the SDK retries the rest).
+        let conditional = self.mode != PutMode::Overwrite;
+        let sent = if conditional {
+            let once = aws_sdk_s3::config::Builder::new().retry_config(RetryConfig::disabled());
+            req.customize().config_override(once).send().await
+        } else {
+            req.send().await
+        };
+        match sent {
             Ok(out) => {
                 let version = out.version_id().map(str::to_string);
                 match unquote(out.e_tag()).filter(|e| !e.is_empty()) {
@@ -118,7 +128,12 @@ impl MultipartUpload for S3Upload {
                 }
             }
             Err(e) => {
-                let err = s.conditional_error(&self.path, &self.mode, s.errors.map(self.path.as_str(), e));
+                let err = if conditional {
+                    s.errors.map_once(self.path.as_str(), e)
+                } else {
+                    s.errors.map(self.path.as_str(), e)
+                };
+                let err = s.conditional_error(&self.path, &self.mode, err);
                 // A lost condition will not change on retry: free the parts now rather than
                 // leave them billed until a cleanup.
                 if matches!(err, Error::AlreadyExists { .. } | Error::Precondition { .. }) {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use ferryboat_core::conditions::check_get;
@@ -54,6 +55,35 @@ impl fmt::Debug for S3Store {
 }
 
 impl S3Store {
+    /// One PutObject; `alone` sends it without the SDK's retries.
+    async fn put_once(&self, path: &ObjectPath, data: Bytes, opts: &PutOptions, alone: bool) -> Result<PutResult> {
+        let s = &self.inner;
+        let req = s
+            .client
+            .put_object()
+            .bucket(&s.bucket)
+            .key(path.as_str())
+            .content_length(data.len() as i64)
+            .body(ByteStream::from(data));
+        let mut req = put_options!(req, opts);
+        req = match &opts.mode {
+            PutMode::Overwrite => req,
+            PutMode::Create => req.if_none_match("*"),
+            PutMode::Update(v) => req.set_if_match(v.etag.as_deref().map(|e| s.if_match_etag(e))),
+        };
+        let mut req = req.customize();
+        if !s.sign_payload {
+            req = req.disable_payload_signing();
+        }
+        if alone {
+            req = req.config_override(aws_sdk_s3::config::Builder::new().retry_config(RetryConfig::disabled()));
+        }
+        let sent = req.send().await;
+        let map = |e| if alone { s.errors.map_once(path.as_str(), e) } else { s.errors.map(path.as_str(), e) };
+        let out = sent.map_err(|e| s.conditional_error(path, &opts.mode, map(e)))?;
+        Ok(PutResult { etag: unquote(out.e_tag()), version: out.version_id().map(str::to_string) })
+    }
+
     /// A store for the configured bucket. No request is made until the store is used.
     ///
     /// Fails with `InvalidConfig` for an unknown provider id, an empty bucket name, or a
@@ -83,8 +113,12 @@ impl S3Store {
         let mut info = provider.store_info(Some(&region), Some(&endpoint_shown), &config.bucket);
         info.endpoint = Some(endpoint_shown.clone());
         let caps = config.capabilities.clone().unwrap_or_else(|| capabilities(&config.quirks));
-        let errors =
-            ErrorContext { provider: info.provider.clone(), bucket: config.bucket.clone(), endpoint: endpoint_shown };
+        let errors = ErrorContext {
+            provider: info.provider.clone(),
+            bucket: config.bucket.clone(),
+            endpoint: endpoint_shown,
+            sdk_retries: config.retry.max_attempts > 1,
+        };
         let inner = Inner {
             client: client::build(&config),
             sign_payload: crate::config::signs_payload(config.endpoint.as_deref()),
@@ -95,6 +129,7 @@ impl S3Store {
             },
             bucket: config.bucket,
             quirks: config.quirks,
+            retry: config.retry,
             caps,
             info,
             errors,
@@ -197,23 +232,15 @@ impl ObjectStore for S3Store {
     async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
         let s = &self.inner;
         s.check_mode(&opts.mode)?;
-        let req = s
-            .client
-            .put_object()
-            .bucket(&s.bucket)
-            .key(path.as_str())
-            .content_length(data.len() as i64)
-            .body(ByteStream::from(data));
-        let mut req = put_options!(req, &opts);
-        req = match &opts.mode {
-            PutMode::Overwrite => req,
-            PutMode::Create => req.if_none_match("*"),
-            PutMode::Update(v) => req.set_if_match(v.etag.as_deref().map(|e| s.if_match_etag(e))),
-        };
-        let sent =
-            if s.sign_payload { req.send().await } else { req.customize().disable_payload_signing().send().await };
-        let out = sent.map_err(|e| s.conditional_error(path, &opts.mode, s.errors.map(path.as_str(), e)))?;
-        Ok(PutResult { etag: unquote(out.e_tag()), version: out.version_id().map(str::to_string) })
+        if opts.mode == PutMode::Overwrite {
+            // Sending the same bytes again is harmless: the SDK retries it on the policy.
+            return self.put_once(path, data, &opts, false).await;
+        }
+        // The SDK would re-send a conditional write blindly, and a write whose answer was lost
+        // would then fail its own condition: it is sent without SDK retries, and retried on
+        // the policy only once a read shows that it did not land.
+        let put = || self.put_once(path, data.clone(), &opts, true);
+        s.retry.run_conditional(path.as_str(), put, || ferryboat_core::retry::landed(self, path, &data)).await
     }
 
     async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {

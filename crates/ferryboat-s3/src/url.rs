@@ -401,7 +401,7 @@ mod tests {
         let url = url::Url::parse("s3://b?endpoint=http://127.0.0.1:9000&region=from-url&connect_timeout=2s").unwrap();
         let (c, _) = config_from_url_with(&url, &env, &S3Options::new()).unwrap();
         assert_eq!(access_key(&c), "ENVKEY");
-        assert_eq!((c.region.as_deref(), c.max_attempts), (Some("from-url"), 7), "region: URL; attempts: env");
+        assert_eq!((c.region.as_deref(), c.retry.max_attempts), (Some("from-url"), 7), "region: URL; attempts: env");
         assert_eq!(c.connect_timeout, std::time::Duration::from_secs(2));
         let opts = S3Options::new()
             .with(S3ConfigKey::AccessKeyId, "OPTKEY")
@@ -410,7 +410,7 @@ mod tests {
             .with(S3ConfigKey::MaxAttempts, "1")
             .with(S3ConfigKey::RequestTimeout, "90s");
         let (c, _) = config_from_url_with(&url, &env, &opts).unwrap();
-        assert_eq!((access_key(&c), c.region.as_deref(), c.max_attempts), ("OPTKEY", Some("from-options"), 1));
+        assert_eq!((access_key(&c), c.region.as_deref(), c.retry.max_attempts), ("OPTKEY", Some("from-options"), 1));
         assert_eq!(c.operation_timeout, Some(std::time::Duration::from_secs(90)));
         // An endpoint given only as an option makes an s3:// URL a generic server's.
         let (c, _) = config_from_url_with(

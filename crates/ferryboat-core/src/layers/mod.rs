@@ -26,7 +26,7 @@ mod limit;
 mod observe;
 mod policy;
 mod retry;
-mod rng;
+pub(crate) mod rng;
 mod timeout;
 
 pub use failover::{BreakerConfig, Replicated, WriteMode};

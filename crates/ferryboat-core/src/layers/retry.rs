@@ -1,7 +1,6 @@
 //! `RetryStore`: retries what says it is retryable, with exponential backoff and full jitter.
 
 use std::future::Future;
-use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,29 +8,31 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 
-use md5::{Digest, Md5};
-
-use super::rng::SplitMix;
 use crate::attributes::ObjectLocation;
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::info::StoreInfo;
 use crate::path::ObjectPath;
-use crate::retry::RetryPolicy;
+use crate::resume;
+use crate::retry::{self, Idempotency, RetryPolicy};
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{
-    CopyOptions, DeleteOptions, GetOptions, GetRange, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo,
-    PendingUpload, PresignMethod, PutMode, PutOptions, PutResult,
+    CopyOptions, DeleteOptions, GetOptions, GetResult, ListOptions, ListResult, ObjectMeta, PartInfo, PendingUpload,
+    PresignMethod, PutMode, PutOptions, PutResult,
 };
 
 /// How hard [`RetryStore`] tries: the core's one [`RetryPolicy`].
 pub type RetryConfig = RetryPolicy;
 
-/// Retries requests that fail with an error whose [`Error::is_retryable`] is true.
+/// Retries requests that fail with an error whose [`Error::is_retryable`] is true, on the
+/// core's one [`RetryPolicy`]: an error a backend's own retries already spent
+/// ([`Error::retries_spent`]) is not sent again, so retries never multiply (give the backend
+/// [`RetryPolicy::none`] to have this layer do the retrying).
 ///
-/// - Reads that break mid-body (an error, or a body that ends short) resume from the last
-///   byte received with a ranged read guarded by the object's etag, so an object that changed
-///   in between is an error, never a splice of two versions.
+/// - Reads go through [`resume::get`]: one that breaks mid-body (an error, or a body that
+///   ends short) resumes from the last byte received with a ranged read pinned to the
+///   object's etag (or version), so an object that changed in between is an error, never a
+///   splice of two versions.
 /// - Listings that break resume after the last key yielded (listings are sorted, so nothing
 ///   is repeated or skipped); a versions listing resumes at the key it was in and drops the
 ///   versions of that key it already yielded.
@@ -49,62 +50,26 @@ pub struct RetryStore {
 #[derive(Debug)]
 struct Policy {
     config: RetryConfig,
-    rng: SplitMix,
 }
 
 impl Policy {
-    /// Backoff before retry number `retry` (1-based): uniform in [0, ceiling].
-    fn backoff(&self, retry: u32) -> Duration {
-        self.config.backoff_ceiling(retry).mul_f64(self.rng.next_f64())
-    }
-
     fn may_retry(&self, error: &Error, attempt: u32, started: Instant) -> bool {
         self.config.should_retry(error, attempt) && self.config.within_budget(started)
     }
 
-    async fn run<T, F, Fut>(&self, mut op: F) -> Result<T>
+    async fn run<T, F, Fut>(&self, op: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let started = Instant::now();
-        let mut attempt = 1;
-        loop {
-            match op().await {
-                Err(e) if self.may_retry(&e, attempt, started) => {
-                    tracing::debug!(attempt, error = %e, "retrying");
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        self.config.run(Idempotency::Idempotent, "layer", op).await
     }
 }
 
 impl RetryStore {
     /// Wraps `inner`.
     pub fn new(inner: Arc<dyn ObjectStore>, config: RetryConfig) -> Self {
-        RetryStore { inner, policy: Arc::new(Policy { config, rng: SplitMix::from_time() }) }
-    }
-
-    /// The object at `path`, if it now holds exactly `data`: by its MD5 etag where the store
-    /// gives one, else by reading it back. `None` when it does not, or cannot be told.
-    async fn landed(&self, path: &ObjectPath, data: &Bytes) -> Option<PutResult> {
-        let meta = self.inner.head(path).await.ok()?;
-        if meta.size != data.len() as u64 {
-            return None;
-        }
-        let md5: String = Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect();
-        let same = match meta.etag.as_deref() {
-            Some(etag) if etag.trim_matches('"') == md5 => true,
-            _ => {
-                let opts = GetOptions { if_match: meta.etag.clone(), ..Default::default() };
-                let stored = self.inner.get_opts(path, opts).await.ok()?.bytes().await.ok()?;
-                stored == *data
-            }
-        };
-        same.then_some(PutResult { etag: meta.etag, version: meta.version })
+        RetryStore { inner, policy: Arc::new(Policy { config }) }
     }
 }
 
@@ -123,21 +88,8 @@ impl ObjectStore for RetryStore {
         if opts.mode == PutMode::Overwrite {
             return self.policy.run(|| self.inner.put_opts(path, data.clone(), opts.clone())).await;
         }
-        let started = Instant::now();
-        let mut attempt = 1;
-        loop {
-            match self.inner.put_opts(path, data.clone(), opts.clone()).await {
-                Err(e) if self.policy.may_retry(&e, attempt, started) => {
-                    tracing::debug!(attempt, error = %e, "conditional write failed: checking whether it landed");
-                    tokio::time::sleep(self.policy.backoff(attempt)).await;
-                    attempt += 1;
-                    if let Some(landed) = self.landed(path, &data).await {
-                        return Ok(landed);
-                    }
-                }
-                other => return other,
-            }
-        }
+        let put = || self.inner.put_opts(path, data.clone(), opts.clone());
+        self.policy.config.run_conditional(path.as_str(), put, || retry::landed(self.inner.as_ref(), path, &data)).await
     }
 
     async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
@@ -146,20 +98,9 @@ impl ObjectStore for RetryStore {
     }
 
     async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
-        let first = self.policy.run(|| self.inner.get_opts(path, opts.clone())).await?;
-        if opts.head {
-            return Ok(first);
-        }
-        let resume = Resume {
-            inner: self.inner.clone(),
-            policy: self.policy.clone(),
-            path: path.clone(),
-            version: opts.version.clone(),
-            etag: first.meta.etag.clone(),
-            remaining: first.range.clone(),
-        };
-        let body = resume.body(first.body);
-        Ok(GetResult { meta: first.meta, range: first.range, body })
+        // The one resuming read of the core: the first request retried, a broken body resumed
+        // from the byte it reached, pinned to the etag (or version).
+        resume::get(self.inner.clone(), path, opts, &self.policy.config).await
     }
 
     async fn head(&self, path: &ObjectPath) -> Result<ObjectMeta> {
@@ -181,7 +122,7 @@ impl ObjectStore for RetryStore {
             .delete_stream(paths)
             .then(move |r| async move {
                 match r {
-                    Err(e) if e.is_retryable() => match e.path().map(ObjectPath::parse) {
+                    Err(e) if e.is_retryable() && !e.retries_spent() => match e.path().map(ObjectPath::parse) {
                         Some(Ok(p)) => self.delete(&p).await.map(|()| p),
                         _ => Err(e),
                     },
@@ -248,12 +189,13 @@ impl ObjectStore for RetryStore {
                     }
                     Some(Err(e)) if s.policy.may_retry(&e, s.attempt, s.started) => {
                         tracing::debug!(attempt = s.attempt, error = %e, "resuming listing");
-                        tokio::time::sleep(s.policy.backoff(s.attempt)).await;
+                        tokio::time::sleep(s.policy.config.backoff(s.attempt)).await;
                         s.attempt += 1;
                         s.stream = s.inner.list_opts(s.opts.clone());
                     }
                     Some(Err(e)) => {
                         s.done = true;
+                        let e = if e.retries_spent() { e } else { s.policy.config.give_up(e) };
                         return Some((Err(e), s));
                     }
                 }
@@ -299,88 +241,6 @@ impl ObjectStore for RetryStore {
     async fn presign(&self, method: PresignMethod, path: &ObjectPath, expires_in: Duration) -> Result<url::Url> {
         // Entra ID signing fetches a delegation key first: that request may be retried.
         self.policy.run(|| self.inner.presign(method, path, expires_in)).await
-    }
-}
-
-/// What a broken body needs to pick up where it stopped.
-struct Resume {
-    inner: Arc<dyn ObjectStore>,
-    policy: Arc<Policy>,
-    path: ObjectPath,
-    version: Option<String>,
-    etag: Option<String>,
-    /// Absolute byte range still to deliver.
-    remaining: Range<u64>,
-}
-
-impl Resume {
-    fn body(self, first: BoxStream<'static, Result<Bytes>>) -> BoxStream<'static, Result<Bytes>> {
-        let state = (self, Some(first), Instant::now(), 1u32);
-        stream::unfold(state, |(mut r, body, mut started, mut attempt)| async move {
-            let mut body = body?;
-            loop {
-                let failure = match body.next().await {
-                    Some(Ok(chunk)) => {
-                        let len = chunk.len() as u64;
-                        if len > r.remaining.end - r.remaining.start {
-                            let e = r.integrity(format!("body is longer than the {} bytes expected", r.total()));
-                            return Some((Err(e), (r, None, started, attempt)));
-                        }
-                        r.remaining.start += len;
-                        if len > 0 {
-                            started = Instant::now();
-                            attempt = 1;
-                        }
-                        return Some((Ok(chunk), (r, Some(body), started, attempt)));
-                    }
-                    None if r.remaining.is_empty() => return None,
-                    None => Error::unavailable(
-                        &r.inner.info().provider,
-                        r.path.as_str(),
-                        format!("body ended {} bytes early", r.remaining.end - r.remaining.start),
-                        None,
-                    ),
-                    Some(Err(e)) => e,
-                };
-                if r.etag.is_none() || !r.policy.may_retry(&failure, attempt, started) {
-                    return Some((Err(failure), (r, None, started, attempt)));
-                }
-                tracing::debug!(path = %r.path, offset = r.remaining.start, error = %failure, "resuming read");
-                tokio::time::sleep(r.policy.backoff(attempt)).await;
-                attempt += 1;
-                let opts = GetOptions {
-                    range: Some(GetRange::Bounded(r.remaining.clone())),
-                    if_match: r.etag.clone(),
-                    version: r.version.clone(),
-                    ..Default::default()
-                };
-                match r.inner.get_opts(&r.path, opts).await {
-                    Ok(next) => body = next.body,
-                    Err(Error::Precondition { .. }) => {
-                        let e = r.integrity("the object changed while it was being read".to_string());
-                        return Some((Err(e), (r, None, started, attempt)));
-                    }
-                    Err(e) if r.policy.may_retry(&e, attempt, started) => {
-                        body = stream::once(async move { Err(e) }).boxed();
-                    }
-                    Err(e) => return Some((Err(e), (r, None, started, attempt))),
-                }
-            }
-        })
-        .boxed()
-    }
-
-    fn total(&self) -> u64 {
-        self.remaining.end - self.remaining.start
-    }
-
-    fn integrity(&self, message: String) -> Error {
-        Error::Integrity {
-            provider: self.inner.info().provider.clone(),
-            path: self.path.to_string(),
-            message,
-            details: Default::default(),
-        }
     }
 }
 

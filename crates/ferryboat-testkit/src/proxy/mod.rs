@@ -27,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+mod failing;
 mod framing;
 
 use std::collections::{BTreeSet, VecDeque};
@@ -44,6 +45,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+pub use failing::{FailingProxy, SeenRequest};
 use framing::{Framer, Side};
 
 /// Bytes per chunk: the unit cuts are drawn for, and the largest read the proxy makes.
