@@ -1,6 +1,7 @@
 //! Exit plans from a real listing: a local directory with known sizes, its figures worked out
 //! by hand, and the plan's request counts set against a real mirror run of the same
-//! directory into moto.
+//! directory: into moto as the mirror counts them, and into Ceph RGW as a proxy in front of
+//! the server counts them on the wire.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use ferryboat_mirror::{Mirror, MirrorOptions};
 use ferryboat_providers::prices::Day;
 use ferryboat_s3::{Credentials, S3Config, S3Store};
 use ferryboat_testkit::emulators;
+use ferryboat_testkit::proxy::{FailingProxy, SeenRequest};
 
 const MIB: u64 = 1024 * 1024;
 const SMALL: u64 = 1_100;
@@ -114,4 +116,66 @@ async fn the_plans_requests_match_a_real_mirror_run_within_five_percent() {
     assert_eq!(report.copied, plan.workload.objects);
     assert_eq!(report.copied_bytes, plan.workload.bytes);
     assert_eq!(report.egress_bytes, plan.egress.bytes);
+}
+
+/// Kind of a request the destination received, as the plan counts them.
+fn kind(r: &SeenRequest) -> &'static str {
+    let path = r.target.split('?').next().unwrap_or("");
+    let on_bucket = path.trim_matches('/').split('/').count() < 2;
+    match r.method.as_str() {
+        "GET" if on_bucket => "list_pages",
+        "GET" => "get",
+        "HEAD" => "head",
+        "PUT" if r.has_param("partNumber") => "parts",
+        "PUT" => "put",
+        "POST" if r.has_param("uploads") || r.has_param("uploadId") => "multipart_calls",
+        "POST" if r.has_param("delete") => "delete",
+        "DELETE" => "delete",
+        _ => "other",
+    }
+}
+
+#[tokio::test]
+async fn the_plans_requests_match_what_ceph_rgw_received_within_five_percent() {
+    let test = "the_plans_requests_match_what_ceph_rgw_received_within_five_percent";
+    let Some(rgw) = emulators::ceph_rgw() else {
+        return emulators::skip(test, "Ceph RGW is not running");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path()).await;
+    let bucket = format!("plan-wire-{}", std::process::id());
+    let config = |endpoint: &str| {
+        S3Config::new(&bucket)
+            .with_endpoint(endpoint)
+            .with_region(&rgw.region)
+            .with_path_style(true)
+            .with_allow_http(true)
+            .with_credentials(Credentials::new(&rgw.access_key, &rgw.secret_key))
+    };
+    S3Store::new(config(&rgw.endpoint)).unwrap().create_bucket().await.unwrap();
+    // Counts every request and fails none.
+    let proxy = FailingProxy::start(&rgw.endpoint, |_| false).await.unwrap();
+    let dst: Arc<dyn ObjectStore> = Arc::new(S3Store::new(config(&proxy.endpoint()).with_provider("ceph")).unwrap());
+
+    let cat = ferryboat_providers::catalogue();
+    let opts = PlanOptions::new(Day::parse("2026-12-01").unwrap());
+    let plan =
+        exit_plan(src.as_ref(), None, cat.get("aws").unwrap(), cat.get("ceph").unwrap(), PART, &opts).await.unwrap();
+    let report = Mirror::new(src, dst, MirrorOptions::default().part_size(PART)).run().await.unwrap();
+    assert!(report.in_sync, "{report:?}");
+
+    let mut seen = std::collections::BTreeMap::<&str, u64>::new();
+    for r in proxy.forwarded() {
+        *seen.entry(kind(&r)).or_default() += 1;
+    }
+    let planned = &plan.requests.destination;
+    println!("{test}: planned {planned:?}; Ceph RGW received {seen:?}");
+    let within = |planned: u64, seen: u64| (planned as f64 - seen as f64).abs() <= 0.05 * seen.max(1) as f64;
+    let got = |k: &str| seen.get(k).copied().unwrap_or(0);
+    let wire_writes = got("put") + got("parts") + got("multipart_calls");
+    assert!(within(planned.writes(), wire_writes), "writes: planned {planned:?}, received {seen:?}");
+    assert!(within(planned.parts, got("parts")), "parts: planned {planned:?}, received {seen:?}");
+    let wire_total: u64 = seen.values().sum();
+    assert!(within(planned.total(), wire_total), "all requests: planned {planned:?}, received {seen:?}");
+    assert_eq!(got("other"), 0, "every request has a kind the plan counts: {seen:?}");
 }
