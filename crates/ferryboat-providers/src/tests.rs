@@ -411,6 +411,23 @@ fn catalogued_prices_give_the_sums_their_sources_state() {
     assert_eq!(scw_egress.cost(75.0), Some(0.0));
     assert!((scw_egress.cost(175.0).unwrap() - 1.0).abs() < 1e-12);
     assert_eq!(scw.requests.known().expect("scaleway requests").write_per_1000, Amount::Known(0.0));
+    // Exoscale: EUR 0.00002750 per GiB-hour times 730 hours; egress EUR 0.02 per GiB, none free.
+    let exo = &get("exoscale").prices;
+    let exo_storage = exo.storage.known().expect("exoscale storage");
+    let exo_gb_month = exo_storage.per_gb_month.known().expect("exoscale per GB-month");
+    assert!((exo_gb_month - 0.0000275 * 730.0).abs() < 1e-12);
+    assert_eq!(exo.gb_bytes, Some(1 << 30), "Exoscale prices per GiB");
+    assert!((exo.egress.known().expect("exoscale egress").cost(100.0).unwrap() - 2.0).abs() < 1e-12);
+    assert_eq!(exo.requests, Priced::Unknown);
+    // OVHcloud: EUR 0.01 per GB of egress from the first GB.
+    let ovh = &get("ovh").prices;
+    assert!((ovh.egress.known().expect("ovh egress").cost(100.0).unwrap() - 1.0).abs() < 1e-12);
+    assert_eq!(ovh.storage.known().expect("ovh storage").per_gb_month, Amount::Known(0.00746));
+    // Contabo: EUR 2.49 per 250 GB step, traffic free.
+    let contabo = &get("contabo").prices;
+    let cb_gb_month = contabo.storage.known().expect("contabo storage").per_gb_month.known().expect("contabo per GB-month");
+    assert!((cb_gb_month * 250.0 - 2.49).abs() < 1e-12);
+    assert_eq!(contabo.egress.known().expect("contabo egress").cost(1e6), Some(0.0));
     let ionos = &get("ionos").prices;
     assert_eq!(ionos.gb_bytes, Some(1 << 30), "IONOS: 1 GB = 1,024 MB");
     assert_eq!(ionos.storage, Priced::Unknown);
