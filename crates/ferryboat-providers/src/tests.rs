@@ -428,6 +428,13 @@ fn catalogued_prices_give_the_sums_their_sources_state() {
     let cb_gb_month = contabo.storage.known().expect("contabo storage").per_gb_month.known().expect("contabo per GB-month");
     assert!((cb_gb_month * 250.0 - 2.49).abs() < 1e-12);
     assert_eq!(contabo.egress.known().expect("contabo egress").cost(1e6), Some(0.0));
+    // Tencent COS, Frankfurt: USD 0.07 per GB downstream, USD 0.002 per 10,000 requests.
+    let cos = &get("tencent").prices;
+    assert!((cos.egress.known().expect("tencent egress").cost(100.0).unwrap() - 7.0).abs() < 1e-12);
+    let cos_requests = cos.requests.known().expect("tencent requests");
+    assert!((cos_requests.read_per_1000.known().unwrap() * 10.0 - 0.002).abs() < 1e-15);
+    assert_eq!(cos_requests.delete_per_1000, Amount::Unknown);
+    assert_eq!(cos.gb_bytes, Some(1 << 30), "COS counts capacity in binary");
     let ionos = &get("ionos").prices;
     assert_eq!(ionos.gb_bytes, Some(1 << 30), "IONOS: 1 GB = 1,024 MB");
     assert_eq!(ionos.storage, Priced::Unknown);
