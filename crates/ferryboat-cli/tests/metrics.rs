@@ -117,9 +117,12 @@ async fn failures_and_retries_are_counted_while_the_network_cuts_requests() {
         src.put(&ObjectPath::parse(format!("k/{i:03}")).unwrap(), vec![i as u8; 20_000].into()).await.unwrap();
     }
     let (bucket, _) = s3_bucket(&moto, "metrics-cut").await;
-    // The binary reaches moto through a proxy that cuts nothing until told to.
+    // The binary reaches moto through a proxy that cuts nothing until told to. One attempt per
+    // request at the backend, so that a cut request fails up to the mirror, whose retries
+    // the counters show (the SDK's own retries are not counted: docs/cli.md).
     let proxy = WanProxy::start(&moto.endpoint, ProxyConfig::default()).await.unwrap();
-    let through = format!("s3://{bucket}?endpoint={}&path_style=true&region={}", proxy.endpoint(), moto.region);
+    let through =
+        format!("s3://{bucket}?endpoint={}&path_style=true&region={}&max_attempts=1", proxy.endpoint(), moto.region);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr = format!("127.0.0.1:{port}");
     let mut cmd = ferryboat(

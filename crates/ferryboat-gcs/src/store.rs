@@ -94,10 +94,23 @@ impl GcsStore {
 }
 
 /// Reads the bucket: `NotFound` naming it if it is missing, its location if we may see it.
+/// Attempts of the bucket probe when a store is opened, and the time they may take.
+const PROBE_ATTEMPTS: u32 = 3;
+const PROBE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 async fn bucket_location(client: &Client) -> Result<Option<String>> {
     let url = &client.bucket_url();
-    let build = || client.request(Method::GET, url, &[]);
-    match client.call(Idempotency::Idempotent, &client.bucket, OnPrecondition::Precondition, build).await {
+    let bucket = &client.bucket;
+    // Opening is where a wrong endpoint or a dead server shows: it must fail in about a
+    // second, not after the policy's full budget, which is sized for one request in a long
+    // transfer. Three attempts within five seconds still ride out a blip.
+    let mut probe = client.retry.clone().with_max_attempts(client.retry.max_attempts.min(PROBE_ATTEMPTS));
+    probe.max_elapsed = probe.max_elapsed.min(PROBE_WITHIN);
+    let send = || async move {
+        let rb = client.request(Method::GET, url, &[]).await?;
+        client.send_ok(rb, bucket, OnPrecondition::Precondition).await
+    };
+    match probe.run(Idempotency::Idempotent, bucket, send).await {
         Ok(body) => Ok(parse_json::<BucketResource>(&body, &client.bucket)?.location),
         Err(Error::NotFound { .. }) => Err(Error::NotFound {
             provider: PROVIDER.into(),

@@ -66,6 +66,23 @@ async fn a_missing_bucket_is_not_found_by_name() {
 }
 
 #[tokio::test]
+async fn an_endpoint_that_refuses_connections_fails_the_open_in_seconds() {
+    // The probe on open gets three attempts, not the 30 of one request in a transfer: a
+    // wrong endpoint must not hang `open` for a minute.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let started = std::time::Instant::now();
+    let err = GcsBuilder::new("any-bucket")
+        .endpoint(format!("http://127.0.0.1:{closed}"))
+        .credentials(Credentials::Anonymous)
+        .build()
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+    assert!(took < Duration::from_secs(5), "open took {took:?}");
+}
+
+#[tokio::test]
 async fn bad_configuration_is_refused_before_any_request() {
     for (url, why) in [
         ("gs://bucket?endpoint=http://192.0.2.1:4443", "loopback"),

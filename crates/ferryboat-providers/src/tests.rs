@@ -426,7 +426,8 @@ fn catalogued_prices_give_the_sums_their_sources_state() {
     assert_eq!(ovh.storage.known().expect("ovh storage").per_gb_month, Amount::Known(0.00746));
     // Contabo: EUR 2.49 per 250 GB step, traffic free.
     let contabo = &get("contabo").prices;
-    let cb_gb_month = contabo.storage.known().expect("contabo storage").per_gb_month.known().expect("contabo per GB-month");
+    let cb_gb_month =
+        contabo.storage.known().expect("contabo storage").per_gb_month.known().expect("contabo per GB-month");
     assert!((cb_gb_month * 250.0 - 2.49).abs() < 1e-12);
     assert_eq!(contabo.egress.known().expect("contabo egress").cost(1e6), Some(0.0));
     // Tencent COS, Frankfurt: USD 0.07 per GB downstream, USD 0.002 per 10,000 requests.
