@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use ferryboat::upload::UploadConfig;
-use ferryboat::{Error, ObjectMeta, ObjectPath, ObjectStoreExt, PutOptions, Result};
+use ferryboat::{Error, ListOptions, ObjectMeta, ObjectPath, ObjectStoreExt, PutOptions, Result};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -21,6 +21,10 @@ pub struct LsArgs {
     /// Only one level: objects directly below, and the "directories" (common prefixes).
     #[arg(long)]
     pub level: bool,
+    /// Every version of every key (and S3 delete marker), newest first per key, with its
+    /// version id; stores that keep no versions say so (exit 2).
+    #[arg(long, conflicts_with = "level")]
+    pub versions: bool,
     /// One JSON object per line (JSON Lines): key, size, last_modified, etag.
     #[arg(long)]
     pub json: bool,
@@ -108,11 +112,36 @@ async fn ls_inner(args: &LsArgs) -> Result<()> {
         }
         return Ok(());
     }
+    if args.versions {
+        let mut listing = store.list_opts(ListOptions { versions: true, ..Default::default() });
+        while let Some(m) = listing.try_next().await? {
+            print_version(&m, args.json);
+        }
+        return Ok(());
+    }
     let mut listing = store.list(None);
     while let Some(m) = listing.try_next().await? {
         print_meta(&m, args.json);
     }
     Ok(())
+}
+
+fn print_version(m: &ObjectMeta, json: bool) {
+    let info = m.version_info.unwrap_or_default();
+    if json {
+        let mut v = meta_json(m);
+        v["latest"] = json!(info.latest);
+        v["delete_marker"] = json!(info.delete_marker);
+        outln!("{v}");
+    } else {
+        let flag = match (info.delete_marker, info.latest) {
+            (true, _) => "deleted",
+            (false, true) => "latest",
+            (false, false) => "",
+        };
+        let version = m.version.as_deref().unwrap_or("-");
+        outln!("{:>12}  {}  {:7}  {}  {}", m.size, rfc3339(m.last_modified), flag, version, m.path.as_str());
+    }
 }
 
 fn print_meta(m: &ObjectMeta, json: bool) {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use ferryboat::{ObjectPath, ObjectStoreExt};
+use ferryboat::{ObjectPath, ObjectStore, ObjectStoreExt};
 use ferryboat_testkit::emulators::{self, skip};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,4 +254,47 @@ fn a_closed_pipe_ends_quietly() {
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked") && !err.contains("error"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ls_versions_lists_every_version_and_delete_marker() {
+    let Some(moto) = emulators::moto() else {
+        return skip("ls_versions_lists_every_version_and_delete_marker", "moto is not available");
+    };
+    let (bucket, store) = s3_bucket(&moto, "cli-versions").await;
+    store.enable_versioning().await.unwrap();
+    let key = ObjectPath::parse("doc.txt").unwrap();
+    store.put(&key, "first".into()).await.unwrap();
+    store.put(&key, "second!".into()).await.unwrap();
+    store.delete(&key).await.unwrap();
+
+    // The generic S3 profile claims no versioning (many S3-compatible servers have none):
+    // an endpoint of a provider that has it says which (moto plays AWS).
+    let url = s3_url(&moto, &bucket);
+    let out = run(ferryboat(Some(&moto), &["ls", "--versions", &url]));
+    assert_eq!(code(&out), 2, "the generic profile refuses: {}", stderr(&out));
+    let aws = format!("{url}&provider=aws");
+    let out = run(ferryboat(Some(&moto), &["ls", "--versions", "--json", &aws]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let seen: Vec<(bool, bool, u64)> = lines
+        .iter()
+        .map(|v| (v["delete_marker"].as_bool().unwrap(), v["latest"].as_bool().unwrap(), v["size"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(seen, [(true, true, 0), (false, false, 7), (false, false, 5)], "newest first: {lines:?}");
+    assert!(lines.iter().all(|v| v["key"] == "doc.txt" && v["version"].is_string()), "{lines:?}");
+    let out = run(ferryboat(Some(&moto), &["ls", "--versions", &aws]));
+    let text = stdout(&out);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(rows[0].contains("deleted") && rows[0].contains(lines[0]["version"].as_str().unwrap()), "{text}");
+    // The plain listing shows nothing: the key reads as deleted.
+    let out = run(ferryboat(Some(&moto), &["ls", &s3_url(&moto, &bucket)]));
+    assert_eq!(stdout(&out), "");
+
+    // A store that keeps no versions says so: bad input, exit 2.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(ferryboat(None, &["ls", "--versions", &file_url(tmp.path())]));
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("version"), "{}", stderr(&out));
 }
