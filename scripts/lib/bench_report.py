@@ -268,8 +268,9 @@ HOW = """
   the mirror runs with the same part size and concurrency, and also hashes and verifies.
 - **The diff at scale.** `benches/mirror_diff.rs`: two synthetic stores list N keys each,
   lazily and in order, so what is measured is the engine's own memory.
-- **S3 engines.** `benches/engines.rs`: one s3s-fs server, one bucket, the same
-  pre-written objects for ferryboat-s3, raw aws-sdk-s3 (same HTTP client settings), object_store
+- **S3 engines.** `benches/engines.rs`: one server (s3s-fs, Ceph RGW, SeaweedFS), one bucket, the same
+  pre-written objects for ferryboat-s3, raw aws-sdk-s3 (configured as ferryboat-s3 configures
+  it: the same HTTP client, checksums only where required, unsigned payloads), object_store
   and OpenDAL. Every engine gets an untimed warm-up; then they take turns, one sample each
   per round, the first engine rotating. Medians per engine; wall ratio is peer time / ferry
   time, CPU ratio peer CPU / ferry CPU (above 1, ferry is cheaper). "Multipart" is each
@@ -363,7 +364,8 @@ def main():
                 f"s3sync: {installed_version(cargo_root, 's3sync')}; "
                 f"s3s-fs: {cmd_version([S3S_FS, '--version'])}; aws-sdk-s3 {locked_version('aws-sdk-s3')}; "
                 f"object_store {locked_version('object_store')}; opendal {locked_version('opendal')}")
-    text = ("# Benchmarks\n\nMeasured by `scripts/bench` side by side in one run on one machine; absolute times on "
+    text = ("# Benchmarks\n\nMeasured by `scripts/bench` on one machine, each table's contenders side by side in "
+            "the same run (`--only` refreshes some parts and keeps the others' last results); absolute times on "
             "shared machines drift, the ratios are what to read. Re-run it on yours; `--full` runs the mirror's "
             "targets at full scale.\n\n"
             f"- Machine: {machine()}\n- Versions: {versions}\n"
