@@ -163,20 +163,8 @@ impl RetryPolicy {
         if idempotency == Idempotency::NotIdempotent {
             return request().await;
         }
-        let started = Instant::now();
-        let mut attempt = 1;
-        loop {
-            match request().await {
-                Ok(v) => return Ok(v),
-                Err(e) if self.should_retry(&e, attempt) && self.within_budget(started) => {
-                    tracing::debug!(what, attempt, error = %e, "retrying request");
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    attempt += 1;
-                }
-                Err(e) if e.retries_spent() => return Err(e),
-                Err(e) => return Err(self.give_up(e)),
-            }
-        }
+        // The conditional loop with nothing to check between attempts.
+        self.run_conditional(what, request, || std::future::ready(None)).await
     }
 
     /// Runs a conditional write (create-only, compare-and-swap) whose outcome a lost answer
@@ -196,7 +184,7 @@ impl RetryPolicy {
             match request().await {
                 Ok(v) => return Ok(v),
                 Err(e) if self.should_retry(&e, attempt) && self.within_budget(started) => {
-                    tracing::debug!(what, attempt, error = %e, "conditional write failed: checking whether it landed");
+                    tracing::debug!(what, attempt, error = %e, "retrying request");
                     tokio::time::sleep(self.backoff(attempt)).await;
                     attempt += 1;
                     if let Some(done) = landed().await {

@@ -35,6 +35,16 @@ async fn source(dir: &std::path::Path) -> Arc<dyn ObjectStore> {
     Arc::new(store)
 }
 
+/// `bucket` on `emu`, reached at `endpoint` (the server itself or a proxy in front of it).
+fn s3_config(emu: &emulators::S3Emulator, bucket: &str, endpoint: &str) -> S3Config {
+    S3Config::new(bucket)
+        .with_endpoint(endpoint)
+        .with_region(&emu.region)
+        .with_path_style(true)
+        .with_allow_http(true)
+        .with_credentials(Credentials::new(&emu.access_key, &emu.secret_key))
+}
+
 #[tokio::test]
 async fn a_listing_gives_the_figures_worked_out_by_hand() {
     let dir = tempfile::tempdir().unwrap();
@@ -81,15 +91,7 @@ async fn the_plans_requests_match_a_real_mirror_run_within_five_percent() {
     let dir = tempfile::tempdir().unwrap();
     let src = source(dir.path()).await;
     let bucket = format!("plan-{}", std::process::id());
-    let dst = S3Store::new(
-        S3Config::new(&bucket)
-            .with_endpoint(&moto.endpoint)
-            .with_region(&moto.region)
-            .with_path_style(true)
-            .with_allow_http(true)
-            .with_credentials(Credentials::new(&moto.access_key, &moto.secret_key)),
-    )
-    .unwrap();
+    let dst = S3Store::new(s3_config(&moto, &bucket, &moto.endpoint)).unwrap();
     dst.create_bucket().await.unwrap();
     let dst: Arc<dyn ObjectStore> = Arc::new(dst);
 
@@ -144,14 +146,7 @@ async fn the_plans_requests_match_what_ceph_rgw_received_within_five_percent() {
     let dir = tempfile::tempdir().unwrap();
     let src = source(dir.path()).await;
     let bucket = format!("plan-wire-{}", std::process::id());
-    let config = |endpoint: &str| {
-        S3Config::new(&bucket)
-            .with_endpoint(endpoint)
-            .with_region(&rgw.region)
-            .with_path_style(true)
-            .with_allow_http(true)
-            .with_credentials(Credentials::new(&rgw.access_key, &rgw.secret_key))
-    };
+    let config = |endpoint: &str| s3_config(&rgw, &bucket, endpoint);
     S3Store::new(config(&rgw.endpoint)).unwrap().create_bucket().await.unwrap();
     // Counts every request and fails none.
     let proxy = FailingProxy::start(&rgw.endpoint, |_| false).await.unwrap();
