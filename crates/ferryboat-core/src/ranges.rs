@@ -8,14 +8,12 @@
 //!
 //! How the ranges are found: the first range is the whole key space. A range is listed until
 //! it ends or has yielded [`ParallelListing::chunk`] keys; what is left of it is then cut
-//! into several ranges, each listed by its own request. The cut points are guesses — for a
-//! range with an upper end, evenly spaced key strings between where the listing stopped and
-//! that end; for the open tail, points at each depth of the common prefix of the keys just
-//! listed, near ones first — and a guess never changes the result, only how fast it comes:
-//! a range that held more than a chunk is cut again, with the better knowledge of where its
-//! listing stopped; an empty one costs one request. Every range is a half-open interval
-//! `(after, upto]` of keys, and consecutive ranges share their boundary, so every key is in
-//! exactly one.
+//! into several ranges, each listed by its own request. The cut points are guesses from the
+//! keys just listed (`cuts`: about one chunk's width of key space apart, then doubling), and
+//! a guess never changes the result, only how fast it comes: a range that held more than a
+//! chunk is cut again, with better knowledge of where its keys lie; an empty one costs one
+//! request. Every range is a half-open interval `(after, upto]` of keys, and consecutive
+//! ranges share their boundary, so every key is in exactly one.
 //!
 //! Memory stays bounded whatever the bucket holds: at most `2 × concurrency` ranges hold
 //! keys at once (being listed, or listed and waiting to be consumed), each at most one
@@ -54,6 +52,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::path::ObjectPath;
 use crate::store::ObjectStore;
 use crate::types::{ListOptions, ObjectMeta};
+
+mod cuts;
 
 /// How hard [`list_parallel`] pushes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,8 +106,6 @@ pub fn list_parallel(
 /// What one range's listing gave.
 struct Outcome {
     items: Vec<Result<ObjectMeta>>,
-    /// The first key listed, for guessing how keys continue.
-    first: Option<ObjectPath>,
     /// Where the listing stopped with the range unfinished (it yielded a chunk).
     stopped_at: Option<ObjectPath>,
     /// An error that ended the range, to be yielded after its items.
@@ -149,7 +147,7 @@ impl Future for Task {
                     std::panic::resume_unwind(e.into_panic())
                 }
                 let fatal = Error::generic("listing", "", "a range listing was cancelled", None);
-                Outcome { items: Vec::new(), first: None, stopped_at: None, fatal: Some(fatal) }
+                Outcome { items: Vec::new(), stopped_at: None, fatal: Some(fatal) }
             });
             (id, outcome)
         })
@@ -240,17 +238,12 @@ impl Lister {
     fn finished(&mut self, id: u64, mut outcome: Outcome) {
         let Some(at) = self.slots.iter().position(|s| s.id == id) else { return };
         let rest = outcome.stopped_at.take();
-        let first = outcome.first.take();
         let upto = self.slots[at].upto.clone();
-        self.slots[at].state = State::Done(outcome);
         if let Some(after) = rest {
             let room = (2 * self.cfg.concurrency).saturating_sub(self.busy());
             let pieces = (self.cfg.concurrency - self.running.len().min(self.cfg.concurrency)).min(room).max(1);
-            let cuts = if pieces > 1 {
-                cut_points(&after, upto.as_ref(), first.as_ref(), pieces - 1, self.floor)
-            } else {
-                vec![]
-            };
+            let sample = outcome.items.iter().filter_map(|i| i.as_ref().ok()).map(|m| m.path.as_str());
+            let cuts = cuts::cut_points(&after, upto.as_ref(), sample, pieces - 1, self.floor);
             let mut lower = Some(after);
             let mut next = at + 1;
             for cut in cuts {
@@ -260,6 +253,7 @@ impl Lister {
             }
             self.add_slot(next, lower, upto);
         }
+        self.slots[at].state = State::Done(outcome);
         self.fill();
     }
 }
@@ -267,16 +261,13 @@ impl Lister {
 /// Lists `(opts.offset, upto]` until it ends or has yielded `chunk` keys.
 async fn list_range(store: Arc<dyn ObjectStore>, opts: ListOptions, upto: Option<ObjectPath>, chunk: usize) -> Outcome {
     let mut listing = store.list_opts(opts);
-    let mut out = Outcome { items: Vec::new(), first: None, stopped_at: None, fatal: None };
+    let mut out = Outcome { items: Vec::new(), stopped_at: None, fatal: None };
     let mut keys = 0usize;
     while let Some(item) = listing.next().await {
         match item {
             Ok(meta) => {
                 if upto.as_ref().is_some_and(|u| meta.path > *u) {
                     break;
-                }
-                if out.first.is_none() {
-                    out.first = Some(meta.path.clone());
                 }
                 keys += 1;
                 let path = (keys == chunk).then(|| meta.path.clone());
@@ -294,127 +285,4 @@ async fn list_range(store: Arc<dyn ObjectStore>, opts: ListOptions, upto: Option
         }
     }
     out
-}
-
-/// Key strings cut points are made of: printable ASCII, which every provider accepts as a
-/// listing offset. Digit 0 is "the key ends here".
-const LOW: u32 = 0x20;
-const HIGH: u32 = 0x7e;
-const BASE: u128 = (HIGH - LOW + 2) as u128;
-const DIGITS: usize = 8;
-
-fn digits(rest: &[char]) -> u128 {
-    (0..DIGITS).fold(0u128, |v, i| {
-        let d = rest.get(i).map_or(0, |c| (*c as u32).clamp(LOW, HIGH) - LOW + 1);
-        v * BASE + u128::from(d)
-    })
-}
-
-fn undigits(head: &[char], mut v: u128) -> String {
-    let mut ds = [0u32; DIGITS];
-    for d in ds.iter_mut().rev() {
-        *d = (v % BASE) as u32;
-        v /= BASE;
-    }
-    let mut s: String = head.iter().collect();
-    for d in ds {
-        if d == 0 {
-            break;
-        }
-        s.extend(char::from_u32(LOW + d - 1));
-    }
-    s
-}
-
-/// Up to `n` points strictly between `after` and `upto` (the end of the key space when
-/// `None`), ascending, evenly spaced over key strings.
-fn between(head: &[char], after: &[char], upto: Option<&[char]>, n: usize) -> Vec<u128> {
-    let lo = digits(&after[head.len().min(after.len())..]);
-    let hi = upto.map_or(BASE.pow(DIGITS as u32), |u| digits(&u[head.len().min(u.len())..]));
-    if hi <= lo + 1 {
-        return Vec::new();
-    }
-    let span = hi - lo;
-    (1..=n as u128).map(|i| lo + span * i / (n as u128 + 1)).collect()
-}
-
-/// Where to cut the rest `(after, upto]` of a range into `n + 1` ranges. Every point
-/// returned lies strictly between `after` and `upto`, ascending, and under the listing's
-/// prefix (`floor` characters of `after`).
-fn cut_points(
-    after: &ObjectPath,
-    upto: Option<&ObjectPath>,
-    first: Option<&ObjectPath>,
-    n: usize,
-    floor: usize,
-) -> Vec<ObjectPath> {
-    let a: Vec<char> = after.as_str().chars().collect();
-    let mut raw: Vec<String> = Vec::new();
-    match upto {
-        Some(u) => {
-            let u: Vec<char> = u.as_str().chars().collect();
-            let common = a.iter().zip(&u).take_while(|(x, y)| x == y).count();
-            let head = &a[..common];
-            raw.extend(between(head, &a, Some(&u), n).into_iter().map(|v| undigits(head, v)));
-        }
-        None => {
-            // The open tail: keys probably go on sharing most of the prefix the keys just
-            // listed share. Cut at each depth of that prefix, nearest first, so that near
-            // ranges are small and far ones still reach the end of the key space.
-            let f: Vec<char> = first.map(|p| p.as_str().chars().collect()).unwrap_or_default();
-            let common = a.iter().zip(&f).take_while(|(x, y)| x == y).count().max(floor).min(a.len());
-            let depths: Vec<usize> = (floor..=common).rev().collect();
-            let per = (n / depths.len().max(1)).max(2);
-            for depth in depths {
-                let head = &a[..depth];
-                raw.extend(between(head, &a, None, per).into_iter().map(|v| undigits(head, v)));
-            }
-        }
-    }
-    let mut points: Vec<ObjectPath> = raw
-        .into_iter()
-        .filter(|s| s.as_str() > after.as_str() && upto.is_none_or(|u| s.as_str() < u.as_str()))
-        .filter_map(|s| ObjectPath::parse(s).ok())
-        .collect();
-    points.sort();
-    points.dedup();
-    points.truncate(n);
-    points
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn p(s: &str) -> ObjectPath {
-        ObjectPath::parse(s).unwrap()
-    }
-
-    #[test]
-    fn cuts_lie_strictly_inside_and_ascend() {
-        let cases =
-            [("k/000999", Some("k/2")), ("a", Some("b")), ("a", Some("a\u{1}")), ("é", Some("ü")), ("~~~", None)];
-        for (after, upto) in cases {
-            let cuts = cut_points(&p(after), upto.map(p).as_ref(), None, 7, 0);
-            for w in cuts.windows(2) {
-                assert!(w[0] < w[1], "{cuts:?}");
-            }
-            for c in &cuts {
-                assert!(c.as_str() > after && upto.is_none_or(|u| c.as_str() < u), "{after} {upto:?} {c}");
-            }
-        }
-    }
-
-    #[test]
-    fn the_tail_is_cut_near_first() {
-        let cuts = cut_points(&p("k/000999"), None, Some(&p("k/000000")), 12, 0);
-        assert!(cuts.len() >= 6, "{cuts:?}");
-        assert!(cuts[0].as_str().starts_with("k/00"), "{cuts:?}");
-    }
-
-    #[test]
-    fn cuts_stay_under_the_prefix() {
-        let cuts = cut_points(&p("data/x1"), None, Some(&p("data/x0")), 8, "data/".len());
-        assert!(cuts.iter().all(|c| c.as_str().starts_with("data/")), "{cuts:?}");
-    }
 }

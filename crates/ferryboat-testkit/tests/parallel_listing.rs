@@ -14,8 +14,9 @@ use ferryboat_core::{
     ObjectStoreExt, PutOptions, PutResult, Result, StoreInfo,
 };
 use ferryboat_testkit::ranges::parallel_listing_matches;
-use futures::stream::BoxStream;
+use futures::stream::{self, BoxStream};
 use futures::StreamExt;
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_parallel_listing_is_the_sequential_listing() {
@@ -32,17 +33,21 @@ async fn local_parallel_listing_is_the_sequential_listing() {
     assert!(total > 800, "{total}");
 }
 
-/// A memory store whose listings count the keys they have handed out, minus the keys the
-/// test has consumed: what the parallel listing holds at any moment.
-#[derive(Debug)]
-struct Counting {
+/// A memory store that watches its listings: how many were started, how many keys they
+/// have handed out minus the keys the test has consumed (what the parallel listing holds at
+/// any moment), and, with `rtt`, one round trip of (virtual) time before each listing's
+/// first key, as a remote server's first page costs.
+#[derive(Debug, Default)]
+struct Probe {
     inner: MemoryStore,
+    calls: Arc<AtomicI64>,
     held: Arc<AtomicI64>,
     peak: Arc<AtomicI64>,
+    rtt: Option<Duration>,
 }
 
 #[async_trait]
-impl ObjectStore for Counting {
+impl ObjectStore for Probe {
     fn info(&self) -> &StoreInfo {
         self.inner.info()
     }
@@ -62,24 +67,36 @@ impl ObjectStore for Counting {
         self.inner.delete(path).await
     }
     fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
         let (held, peak) = (self.held.clone(), self.peak.clone());
-        self.inner
-            .list_opts(opts)
-            .inspect(move |_| {
-                let now = held.fetch_add(1, Ordering::SeqCst) + 1;
-                peak.fetch_max(now, Ordering::SeqCst);
+        let keys = self.inner.list_opts(opts).inspect(move |_| {
+            let now = held.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+        });
+        match self.rtt {
+            Some(rtt) => stream::once(async move {
+                tokio::time::sleep(rtt).await;
+                keys
             })
-            .boxed()
+            .flatten()
+            .boxed(),
+            None => keys.boxed(),
+        }
     }
+}
+
+async fn probe_with(keys: impl Iterator<Item = String>) -> Probe {
+    let store = Probe::default();
+    for key in keys {
+        store.put(&ObjectPath::parse(key).unwrap(), Bytes::new()).await.unwrap();
+    }
+    store
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_consumer_holds_at_most_two_chunks_per_request_in_flight() {
-    let store = Counting { inner: MemoryStore::new(), held: Arc::default(), peak: Arc::default() };
     let n = 20_000usize;
-    for i in 0..n {
-        store.put(&ObjectPath::parse(format!("m/{i:06}")).unwrap(), Bytes::new()).await.unwrap();
-    }
+    let store = probe_with((0..n).map(|i| format!("m/{i:06}"))).await;
     let (held, peak) = (store.held.clone(), store.peak.clone());
     let store: Arc<dyn ObjectStore> = Arc::new(store);
     let cfg = ParallelListing { concurrency: 8, chunk: 100 };
@@ -105,14 +122,10 @@ async fn a_slow_consumer_holds_at_most_two_chunks_per_request_in_flight() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_stay_within_three_per_page() {
-    let store = MemoryStore::new();
     let n = 50_000usize;
-    for i in 0..n {
-        store.put(&ObjectPath::parse(format!("m/{i:06}")).unwrap(), Bytes::new()).await.unwrap();
-    }
-    let calls = Arc::new(AtomicI64::new(0));
-    let counted = CountCalls { inner: store, calls: calls.clone() };
-    let store: Arc<dyn ObjectStore> = Arc::new(counted);
+    let store = probe_with((0..n).map(|i| format!("m/{i:06}"))).await;
+    let calls = store.calls.clone();
+    let store: Arc<dyn ObjectStore> = Arc::new(store);
     let cfg = ParallelListing { concurrency: 16, chunk: 1000 };
     let got = list_parallel(store, ListOptions::default(), None, cfg).count().await;
     assert_eq!(got, n);
@@ -122,34 +135,50 @@ async fn requests_stay_within_three_per_page() {
     assert!(calls <= 3 * (n / cfg.chunk) as i64, "{calls} listings for {n} keys");
 }
 
-#[derive(Debug)]
-struct CountCalls {
-    inner: MemoryStore,
-    calls: Arc<AtomicI64>,
+/// Round trips (of virtual time) the parallel listing of `keys` takes, where one stream
+/// takes one per 1,000 keys; and the listing requests it sent.
+async fn round_trips(keys: Vec<String>) -> (f64, i64) {
+    let n = keys.len();
+    let mut store = probe_with(keys.into_iter()).await;
+    let rtt = Duration::from_millis(20);
+    store.rtt = Some(rtt);
+    let calls = store.calls.clone();
+    let store: Arc<dyn ObjectStore> = Arc::new(store);
+    let started = tokio::time::Instant::now();
+    let got = list_parallel(store, ListOptions::default(), None, ParallelListing::default()).count().await;
+    assert_eq!(got, n);
+    (started.elapsed().as_secs_f64() / rtt.as_secs_f64(), calls.load(Ordering::SeqCst))
 }
 
-#[async_trait]
-impl ObjectStore for CountCalls {
-    fn info(&self) -> &StoreInfo {
-        self.inner.info()
-    }
-    fn capabilities(&self) -> &Capabilities {
-        self.inner.capabilities()
-    }
-    async fn put_opts(&self, path: &ObjectPath, data: Bytes, opts: PutOptions) -> Result<PutResult> {
-        self.inner.put_opts(path, data, opts).await
-    }
-    async fn put_multipart_opts(&self, path: &ObjectPath, opts: PutOptions) -> Result<Box<dyn MultipartUpload>> {
-        self.inner.put_multipart_opts(path, opts).await
-    }
-    async fn get_opts(&self, path: &ObjectPath, opts: GetOptions) -> Result<GetResult> {
-        self.inner.get_opts(path, opts).await
-    }
-    async fn delete(&self, path: &ObjectPath) -> Result<()> {
-        self.inner.delete(path).await
-    }
-    fn list_opts(&self, opts: ListOptions) -> BoxStream<'static, Result<ObjectMeta>> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.inner.list_opts(opts)
+/// The target, on a model of a remote server (every request one round trip, nothing
+/// else costs): 100,000 keys in at most a fifth of the 100 round trips of one stream, for
+/// the key shapes real buckets hold, without a flood of requests.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_large_flat_bucket_lists_in_a_fifth_of_the_round_trips() {
+    type Shape = Box<dyn Fn(u64) -> String>;
+    let shapes: [(&str, Shape); 4] = [
+        ("decimal", Box::new(|i| format!("flat/{i:08}"))),
+        ("hex hashes", Box::new(|i| format!("{:016x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15)))),
+        (
+            "dated paths",
+            Box::new(|i| format!("logs/2026/{:02}/{:02}/host-{}.log.gz", 1 + i / 9000, 1 + (i / 300) % 30, i % 300)),
+        ),
+        (
+            "words",
+            Box::new(|i| {
+                format!(
+                    "photos/{}-{}.jpg",
+                    ["alpha", "bravo", "delta", "kilo", "zulu"][(i % 5) as usize],
+                    i * 7919 % 100_003
+                )
+            }),
+        ),
+    ];
+    for (shape, key) in shapes {
+        let keys: Vec<String> = (0..100_000).map(&key).collect();
+        let (trips, calls) = round_trips(keys).await;
+        eprintln!("{shape}: {trips:.1} round trips, {calls} requests");
+        assert!(trips <= 20.0, "{shape}: {trips:.1} round trips, one stream takes 100");
+        assert!(calls <= 400, "{shape}: {calls} requests for 100 pages");
     }
 }
