@@ -70,7 +70,10 @@ memstore device bytes = 4294967296
 osd class load list = *
 osd class default list = *
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$rgw_port
+# tcp_nodelay=1: beast's default leaves Nagle's algorithm on, so an answer on a kept-alive
+# connection that ends in a small segment waits for the client's delayed ACK, about 40 ms
+# per small GET or listing page (measured here with curl and every S3 client alike).
+rgw frontends = beast endpoint=127.0.0.1:$rgw_port tcp_nodelay=1
 rgw data = $dir/rgw
 rgw dns name = localhost
 CONF

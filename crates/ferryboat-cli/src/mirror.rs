@@ -63,9 +63,13 @@ pub struct MirrorArgs {
     /// Process only shard K of N (0-based), e.g. 3/8.
     #[arg(long)]
     pub shard: Option<Shard>,
-    /// Objects copied at once.
-    #[arg(long, default_value_t = 32)]
-    pub transfers: usize,
+    /// Objects copied at once, fixed. Without it the window starts at 32 and grows while
+    /// throughput rises, up to --max-transfers.
+    #[arg(long)]
+    pub transfers: Option<usize>,
+    /// The most objects copied at once when the window adapts.
+    #[arg(long, default_value_t = 512)]
+    pub max_transfers: usize,
     /// Objects compared at once.
     #[arg(long, default_value_t = 64)]
     pub checkers: usize,
@@ -152,7 +156,6 @@ pub fn options(args: &MirrorArgs) -> ferryboat::Result<MirrorOptions> {
         .dry_run(args.dry_run)
         .compare(args.compare)
         .verify(args.verify)
-        .transfers(args.transfers)
         .checkers(args.checkers)
         .list_read_ahead(args.list_read_ahead)
         .list_by_level(args.list_by_level)
@@ -162,6 +165,13 @@ pub fn options(args: &MirrorArgs) -> ferryboat::Result<MirrorOptions> {
         .attempts(args.attempts)
         .abort_pending_uploads(!args.keep_pending_uploads)
         .abandoned_upload_age(args.abort_uploads_older_than);
+    opts = match args.transfers {
+        Some(n) => opts.transfers(n),
+        None => {
+            let start = opts.transfers.min(args.max_transfers);
+            opts.adaptive_transfers(start, args.max_transfers)
+        }
+    };
     if let Some(n) = args.max_delete {
         opts = opts.max_delete(n);
     }

@@ -9,6 +9,7 @@ use ferryboat_core::{ObjectMeta, ObjectStore, Result};
 use tokio::sync::Semaphore;
 
 use crate::options::MirrorOptions;
+use crate::window::Window;
 
 /// A request counter.
 #[derive(Debug, Default)]
@@ -47,6 +48,8 @@ pub(crate) struct Ctx {
     pub(crate) budget: Semaphore,
     pub(crate) budget_kib: u32,
     pub(crate) counters: Arc<Counters>,
+    /// How many copies run at once.
+    pub(crate) window: Window,
 }
 
 impl Ctx {

@@ -14,6 +14,7 @@ use crate::merge::{Entry, Listing, Merge};
 use crate::options::MirrorOptions;
 use crate::report::{Failure, MirrorReport, Progress, Rule};
 use crate::transfer::CopyOutcome;
+use crate::window::Window;
 
 const GIB: f64 = (1u64 << 30) as f64;
 
@@ -104,6 +105,7 @@ impl Mirror {
             budget: Semaphore::new(budget_kib as usize),
             budget_kib,
             counters: Arc::default(),
+            window: Window::new(self.opts.transfers, self.opts.max_transfers),
         });
         let mut report = MirrorReport {
             source: describe(self.src.info()),
@@ -145,6 +147,8 @@ impl Mirror {
             } else {
                 !self.opts.delete || report.deleted == report.extraneous
             };
+        let (last, peak) = ctx.window.sizes();
+        report.transfers = crate::report::TransferWindow { last, peak };
         report.elapsed_secs = started.elapsed().as_secs_f64();
         Ok(report)
     }
@@ -248,10 +252,18 @@ impl Mirror {
                                 let server_side = ctx.server_side_possible(&meta.path);
                                 CopyOutcome::Copied { bytes: meta.size, server_side, not_carried: Vec::new() }
                             } else {
+                                let slot = ctx.window.enter().await;
                                 let key = meta.path.to_string();
                                 let live = progress.clone();
-                                let task = tokio::spawn(async move { ctx.copy_with_retry(&meta, &live).await });
-                                joined(task.await, key, "copy", CopyOutcome::Failed)
+                                let task = {
+                                    let ctx = ctx.clone();
+                                    tokio::spawn(async move { ctx.copy_with_retry(&meta, &live).await })
+                                };
+                                let (outcome, temporary) =
+                                    joined(task.await, key, "copy", |f| (CopyOutcome::Failed(f), false));
+                                let bytes = if let CopyOutcome::Copied { bytes, .. } = &outcome { *bytes } else { 0 };
+                                ctx.window.finish(slot, bytes, temporary);
+                                outcome
                             };
                             progress.done(if let CopyOutcome::Copied { bytes, .. } = outcome { bytes } else { 0 });
                             if matches!(outcome, CopyOutcome::Failed(_)) {
@@ -268,7 +280,8 @@ impl Mirror {
                     }
                 }
             })
-            .buffer_unordered(self.opts.transfers);
+            // Plans that copy nothing pass at once; copies wait for room in the window.
+            .buffer_unordered(ctx.window.max());
 
         while let Some(done) = done.next().await {
             record(report, done, ctx);

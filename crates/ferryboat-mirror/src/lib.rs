@@ -44,9 +44,12 @@ pub mod plan;
 mod report;
 mod shard;
 mod transfer;
+mod window;
 
 pub use compare::{META_SHA256, META_SOURCE_ETAG, META_SOURCE_MTIME};
 pub use engine::Mirror;
 pub use options::{parse_duration, parse_size, CompareMode, Filters, MirrorOptions, VerifyMode};
-pub use report::{human_bytes, Failure, MirrorReport, NotCarried, Progress, Requests, Rule, MAX_LISTED_FAILURES};
+pub use report::{
+    human_bytes, Failure, MirrorReport, NotCarried, Progress, Requests, Rule, TransferWindow, MAX_LISTED_FAILURES,
+};
 pub use shard::{key_hash, Shard};

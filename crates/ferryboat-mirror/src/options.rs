@@ -103,7 +103,10 @@ pub struct Filters {
 /// ```
 /// use ferryboat_mirror::{MirrorOptions, VerifyMode};
 /// let opts = MirrorOptions::default().delete(true).max_delete(100).verify(VerifyMode::Hash);
-/// assert_eq!(opts.transfers, 32);
+/// assert_eq!((opts.transfers, opts.max_transfers), (32, 512));
+/// // A number of transfers set by hand is a fixed window.
+/// let fixed = opts.transfers(64);
+/// assert_eq!((fixed.transfers, fixed.max_transfers), (64, 64));
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -122,8 +125,13 @@ pub struct MirrorOptions {
     pub filters: Filters,
     /// Only this worker's share of the keys.
     pub shard: Option<Shard>,
-    /// Objects being copied at once.
+    /// Objects being copied at once when the run starts. The window then grows while
+    /// throughput rises, up to [`MirrorOptions::max_transfers`], and shrinks on temporary
+    /// failures (see the crate's `window` module); equal to `max_transfers`, it is fixed.
     pub transfers: usize,
+    /// The most objects being copied at once, however well the path takes more. Each holds a
+    /// connection to both sides; memory stays within [`MirrorOptions::max_in_flight_bytes`].
+    pub max_transfers: usize,
     /// Objects being compared (HEAD requests) at once.
     pub checkers: usize,
     /// Listing entries read ahead of the comparison, per side.
@@ -171,6 +179,7 @@ impl Default for MirrorOptions {
             filters: Filters::default(),
             shard: None,
             transfers: 32,
+            max_transfers: 512,
             checkers: 64,
             list_read_ahead: 4096,
             list_concurrency: 1,
@@ -217,8 +226,6 @@ impl MirrorOptions {
         filters: Filters => filters;
         /// Only this worker's share of the keys.
         shard: Shard => shard = Some;
-        /// Objects copied at once.
-        transfers: usize => transfers;
         /// Objects compared at once.
         checkers: usize => checkers;
         /// Listing entries read ahead, per side.
@@ -245,6 +252,20 @@ impl MirrorOptions {
         egress_price_per_gb: f64 => egress_price_per_gb = Some;
     }
 
+    /// Objects copied at once, fixed: the window neither grows nor shrinks.
+    pub fn transfers(mut self, value: usize) -> Self {
+        self.transfers = value;
+        self.max_transfers = value;
+        self
+    }
+
+    /// A window that starts at `start` objects copied at once and adapts up to `max`.
+    pub fn adaptive_transfers(mut self, start: usize, max: usize) -> Self {
+        self.transfers = start;
+        self.max_transfers = max;
+        self
+    }
+
     /// Only keys under `prefix`.
     pub fn prefix(mut self, prefix: ObjectPath) -> Self {
         self.filters.prefix = Some(prefix);
@@ -266,6 +287,7 @@ impl MirrorOptions {
     pub(crate) fn validate(&self) -> Result<()> {
         let positive = [
             ("transfers", self.transfers),
+            ("max_transfers", self.max_transfers),
             ("checkers", self.checkers),
             ("list_read_ahead", self.list_read_ahead),
             ("list_concurrency", self.list_concurrency),
@@ -275,6 +297,12 @@ impl MirrorOptions {
             if value == 0 {
                 return Err(Error::invalid_config(format!("{name} must be at least 1")));
             }
+        }
+        if self.max_transfers < self.transfers {
+            return Err(Error::invalid_config(format!(
+                "max_transfers ({}) is below transfers ({})",
+                self.max_transfers, self.transfers
+            )));
         }
         if self.attempts == 0 {
             return Err(Error::invalid_config("attempts must be at least 1"));

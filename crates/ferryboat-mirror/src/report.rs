@@ -97,6 +97,16 @@ pub struct Requests {
     pub delete: u64,
 }
 
+/// The copy window of a run ([`MirrorOptions::transfers`](crate::MirrorOptions::transfers)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TransferWindow {
+    /// Its size when the run ended.
+    pub last: usize,
+    /// The largest it grew to.
+    pub peak: usize,
+}
+
 /// What a mirror run did, or, in a dry run, would do.
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
@@ -158,6 +168,8 @@ pub struct MirrorReport {
     /// ([`ExitPlan::compute`](ferryboat_providers::plan::ExitPlan::compute)), the same one
     /// `plan` sums from a whole listing. `None` outside dry runs.
     pub workload: Option<ferryboat_providers::plan::Workload>,
+    /// Copies in flight at once: where the window ended, and the most it held.
+    pub transfers: TransferWindow,
     /// Wall-clock seconds.
     pub elapsed_secs: f64,
     /// Things the operator should know (fallbacks, skipped deletes).

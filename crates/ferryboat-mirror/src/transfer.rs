@@ -56,13 +56,17 @@ fn worth_retrying(e: &Error) -> bool {
 }
 
 impl Ctx {
-    pub(crate) async fn copy_with_retry(&self, meta: &ObjectMeta, progress: &Progress) -> CopyOutcome {
+    /// Copies one object, retrying what may pass next time. Also says whether any attempt
+    /// failed temporarily (throttled, timed out, refused): the copy window backs off on it.
+    pub(crate) async fn copy_with_retry(&self, meta: &ObjectMeta, progress: &Progress) -> (CopyOutcome, bool) {
         let attempts = self.opts.attempts;
         let mut attempt = 1;
+        let mut temporary = false;
         loop {
             match self.copy_once(meta).await {
-                Ok(outcome) => return outcome,
+                Ok(outcome) => return (outcome, temporary),
                 Err(e) if worth_retrying(&e) && attempt < attempts => {
+                    temporary |= e.is_retryable();
                     tracing::debug!(key = %meta.path, attempt, error = %e, "retrying copy");
                     // Exponential backoff with a per-key jitter, so retries do not march in step.
                     let base = 100u64 << (attempt - 1).min(6);
@@ -72,13 +76,15 @@ impl Ctx {
                     progress.retried();
                 }
                 Err(e) => {
-                    return CopyOutcome::Failed(Failure {
+                    temporary |= e.is_retryable();
+                    let failure = Failure {
                         key: meta.path.to_string(),
                         action: "copy".into(),
                         kind: e.kind().to_string(),
                         reason: e.to_string(),
                         attempts: attempt,
-                    })
+                    };
+                    return (CopyOutcome::Failed(failure), temporary);
                 }
             }
         }

@@ -1,0 +1,252 @@
+//! How many copies run at once: a window that finds its own size.
+//!
+//! The best number of transfers depends on the path: on a LAN a few dozen keep both servers
+//! busy, across an 80 ms round trip small objects need several hundred in flight to fill the
+//! same time. A fixed default cannot know which; this window measures instead. It starts at
+//! [`MirrorOptions::transfers`](crate::MirrorOptions::transfers) and, one window's worth of
+//! finished copies at a time (an epoch), compares the throughput with the epoch before:
+//!
+//! - while doubling the window raises throughput by a fifth or more, it doubles again (up to
+//!   [`MirrorOptions::max_transfers`](crate::MirrorOptions::max_transfers));
+//! - once it does not, the window goes back to the better of the last two sizes and holds;
+//! - while holding, every few epochs it tries half as many again and keeps them only if
+//!   throughput rises by a tenth, so a run whose objects or path change can still grow;
+//! - a copy attempt that fails with a temporary error (the store's own retries spent:
+//!   throttling, timeouts, refused connections) halves the window, at most once an epoch.
+//!
+//! Throughput is counted in work units, one per object plus one per MiB, so that a run of
+//! small objects is measured in objects a second and one of large objects in bytes. Memory
+//! stays bounded by the run's byte budget whatever the window: a copy waits for its bytes
+//! before it reads any.
+
+use std::sync::Mutex;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::time::Instant;
+
+/// A doubling is kept when it raises throughput by this factor.
+const DOUBLING_GAIN: f64 = 1.2;
+/// A probe (half as many again) is kept when it raises throughput by this factor.
+const PROBE_GAIN: f64 = 1.1;
+/// Epochs held before a probe.
+const HOLD_EPOCHS: u32 = 4;
+/// Shortest epoch measured: below this, timer and scheduling noise dominate.
+const MIN_EPOCH_SECS: f64 = 0.02;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    /// Doubling while it pays.
+    Growing,
+    /// Holding; a probe after [`HOLD_EPOCHS`].
+    Holding { epochs: u32 },
+    /// Trying a larger window; `from` is the size to go back to, `rate` its throughput.
+    Probing { from: usize, rate: f64 },
+}
+
+#[derive(Debug)]
+struct Control {
+    limit: usize,
+    /// Permits to drop instead of returning, after a shrink larger than the free permits.
+    debt: usize,
+    started: Instant,
+    work: f64,
+    finished: usize,
+    /// The previous epoch's window and throughput.
+    last: Option<(usize, f64)>,
+    phase: Phase,
+    /// A temporary failure already halved the window this epoch.
+    backed_off: bool,
+    /// The largest window used, for the report.
+    peak: usize,
+}
+
+/// The copy window (see the module docs). Fixed when `start == max`.
+#[derive(Debug)]
+pub(crate) struct Window {
+    permits: Semaphore,
+    max: usize,
+    fixed: bool,
+    control: Mutex<Control>,
+}
+
+/// One copy's place in the window; hand it back with [`Window::finish`].
+pub(crate) struct Slot<'a>(SemaphorePermit<'a>);
+
+impl Window {
+    pub(crate) fn new(start: usize, max: usize) -> Window {
+        let start = start.max(1);
+        let max = max.max(start);
+        Window {
+            permits: Semaphore::new(start),
+            max,
+            fixed: max == start,
+            control: Mutex::new(Control {
+                limit: start,
+                debt: 0,
+                started: Instant::now(),
+                work: 0.0,
+                finished: 0,
+                last: None,
+                phase: Phase::Growing,
+                backed_off: false,
+                peak: start,
+            }),
+        }
+    }
+
+    /// The most copies that may run at once, whatever the window grows to.
+    pub(crate) fn max(&self) -> usize {
+        self.max
+    }
+
+    /// The window's size now, and the largest it reached.
+    pub(crate) fn sizes(&self) -> (usize, usize) {
+        self.control.lock().map(|c| (c.limit, c.peak)).unwrap_or((0, 0))
+    }
+
+    /// Waits for room in the window.
+    pub(crate) async fn enter(&self) -> Slot<'_> {
+        // The semaphore is never closed.
+        Slot(self.permits.acquire().await.expect("the copy window is never closed"))
+    }
+
+    /// A copy left the window: `bytes` copied, and whether an attempt failed temporarily.
+    pub(crate) fn finish(&self, slot: Slot<'_>, bytes: u64, temporary_failure: bool) {
+        let Ok(mut c) = self.control.lock() else { return };
+        if c.debt > 0 {
+            c.debt -= 1;
+            slot.0.forget();
+        } else {
+            drop(slot);
+        }
+        if self.fixed {
+            return;
+        }
+        c.work += 1.0 + bytes as f64 / (1024.0 * 1024.0);
+        c.finished += 1;
+        if temporary_failure && !c.backed_off {
+            let half = (c.limit / 2).max(1);
+            self.resize(&mut c, half);
+            c.backed_off = true;
+            c.phase = Phase::Holding { epochs: 0 };
+            self.new_epoch(&mut c, None);
+            return;
+        }
+        let secs = c.started.elapsed().as_secs_f64();
+        if c.finished < c.limit || secs < MIN_EPOCH_SECS {
+            return;
+        }
+        let rate = c.work / secs;
+        let limit = c.limit;
+        match (c.phase, c.last) {
+            (Phase::Growing, Some((prev, prev_rate))) if rate < prev_rate * DOUBLING_GAIN => {
+                if rate < prev_rate {
+                    self.resize(&mut c, prev);
+                }
+                c.phase = Phase::Holding { epochs: 0 };
+            }
+            (Phase::Growing, _) => self.resize(&mut c, limit.saturating_mul(2)),
+            (Phase::Holding { epochs }, _) if epochs + 1 >= HOLD_EPOCHS && limit < self.max => {
+                c.phase = Phase::Probing { from: limit, rate };
+                self.resize(&mut c, limit + limit.div_ceil(2));
+            }
+            (Phase::Holding { epochs }, _) => c.phase = Phase::Holding { epochs: epochs + 1 },
+            (Phase::Probing { from, rate: before }, _) => {
+                if rate < before * PROBE_GAIN {
+                    self.resize(&mut c, from);
+                }
+                c.phase = Phase::Holding { epochs: 0 };
+            }
+        }
+        self.new_epoch(&mut c, Some((limit, rate)));
+    }
+
+    fn new_epoch(&self, c: &mut Control, measured: Option<(usize, f64)>) {
+        c.last = measured;
+        c.started = Instant::now();
+        c.work = 0.0;
+        c.finished = 0;
+        c.backed_off = false;
+    }
+
+    fn resize(&self, c: &mut Control, to: usize) {
+        let to = to.clamp(1, self.max);
+        if to > c.limit {
+            let mut grow = to - c.limit;
+            let paid = grow.min(c.debt);
+            c.debt -= paid;
+            grow -= paid;
+            self.permits.add_permits(grow);
+        } else if to < c.limit {
+            let shrink = c.limit - to;
+            let taken = self.permits.forget_permits(shrink);
+            c.debt += shrink - taken;
+        }
+        c.limit = to;
+        c.peak = c.peak.max(to);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Runs `n` copies through the window, each taking `latency(in_flight)`.
+    async fn drive(window: &Window, n: usize, latency: impl Fn(usize) -> Duration + Sync) {
+        let in_flight = std::sync::atomic::AtomicUsize::new(0);
+        let tasks = (0..n).map(|_| async {
+            let slot = window.enter().await;
+            let now = in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            tokio::time::sleep(latency(now)).await;
+            in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            window.finish(slot, 4096, false);
+        });
+        futures::future::join_all(tasks).await;
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_latency_bound_path_grows_the_window_to_its_maximum() {
+        let window = Window::new(32, 256);
+        // 80 ms per copy however many run: throughput is proportional to the window.
+        drive(&window, 4000, |_| Duration::from_millis(80)).await;
+        assert_eq!(window.sizes().1, 256);
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_saturated_server_stops_the_growth() {
+        let window = Window::new(8, 1024);
+        // A server that serves 400 copies a second however many are sent: 10 ms alone, and
+        // each copy in flight beyond four queues behind the others.
+        drive(&window, 4000, |n| Duration::from_micros(2500 * n.max(4) as u64)).await;
+        let (now, peak) = window.sizes();
+        assert!(peak <= 32, "grew to {peak} on a saturated server");
+        assert!(now <= 16, "holds {now}");
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_fixed_window_stays_fixed() {
+        let window = Window::new(32, 32);
+        drive(&window, 1000, |_| Duration::from_millis(80)).await;
+        assert_eq!(window.sizes(), (32, 32));
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_temporary_failure_halves_the_window() {
+        let window = Window::new(64, 64);
+        let slot = window.enter().await;
+        window.finish(slot, 0, true);
+        // A fixed window is the user's choice: only an adaptive one backs off.
+        assert_eq!(window.sizes().0, 64);
+        let window = Window::new(64, 256);
+        let slots: Vec<Slot<'_>> = futures::future::join_all((0..64).map(|_| window.enter())).await;
+        let mut slots = slots.into_iter();
+        window.finish(slots.next().unwrap(), 0, true);
+        assert_eq!(window.sizes().0, 32);
+        // The permits given back beyond the new size are dropped, not reused.
+        for slot in slots {
+            window.finish(slot, 0, false);
+        }
+        assert_eq!(window.permits.available_permits(), 32);
+    }
+}
