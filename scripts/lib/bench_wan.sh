@@ -33,6 +33,7 @@ wan_tool_cmd() {
     ferry) CMD=(env "AWS_ACCESS_KEY_ID=$WAN_KEY" "AWS_SECRET_ACCESS_KEY=$WAN_SECRET" \
       "$MIRROR" "s3://$src?endpoint=$sep&$q" "s3://$dst?endpoint=$dep&$q" --json --quiet) ;;
     ferry-64) wan_tool_cmd ferry "$sep" "$dep" "$src" "$dst"; CMD+=(--transfers 64) ;;
+    ferry-256) wan_tool_cmd ferry "$sep" "$dep" "$src" "$dst"; CMD+=(--transfers 256) ;;
     rclone) CMD=("$RCLONE" sync "S:$src" "D:$dst" --transfers 32 --checkers 32 -q) ;;
     rclone-defaults) CMD=("$RCLONE" sync "S:$src" "D:$dst" -q) ;;
     s3sync) CMD=("$S3SYNC" --source-endpoint-url "$sep" --target-endpoint-url "$dep" \
@@ -75,8 +76,8 @@ wan_server() {
     dp=$PROXY_PID dep=$PROXY_URL
     export RCLONE_CONFIG_S_ENDPOINT=$sep RCLONE_CONFIG_D_ENDPOINT=$dep
     for ((r = 1; r <= rounds; r++)); do
-      order=(ferry ferry-64 rclone rclone-defaults s3sync)
-      order=("${order[@]:r%5}" "${order[@]:0:r%5}")
+      order=(ferry ferry-64 ferry-256 rclone rclone-defaults s3sync)
+      order=("${order[@]:r%6}" "${order[@]:0:r%6}")
       for tool in "${order[@]}"; do
         dst="wan-$tool-$rtt-$r"
         "$RCLONE" mkdir "X:$dst"
