@@ -25,6 +25,7 @@ mod plan;
 mod progress;
 mod providers;
 pub mod remotes;
+mod split;
 mod time;
 
 /// Portable object storage from the command line.
@@ -61,6 +62,8 @@ pub enum Command {
     Rm(objects::RmArgs),
     /// The provider catalogue: jurisdictions, countries, CLOUD Act exposure, regions, quirks.
     Providers(providers::ProvidersArgs),
+    /// Key ranges that cut URL into N parts for N mirror workers (--after/--upto each).
+    Split(split::SplitArgs),
 }
 
 /// Parses `args` (the program name first) and runs the command on a new runtime.
@@ -96,6 +99,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Cp(args) => objects::cp(args).await,
         Command::Rm(args) => objects::rm(args).await,
         Command::Providers(args) => providers::run(args),
+        Command::Split(args) => split::run(args).await,
     }
 }
 

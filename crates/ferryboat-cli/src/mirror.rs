@@ -63,6 +63,12 @@ pub struct MirrorArgs {
     /// Process only shard K of N (0-based), e.g. 3/8.
     #[arg(long)]
     pub shard: Option<Shard>,
+    /// Only keys after this one (exclusive); both sides are listed from it (see `split`).
+    #[arg(long)]
+    pub after: Option<String>,
+    /// Only keys up to this one (inclusive); both listings stop there.
+    #[arg(long)]
+    pub upto: Option<String>,
     /// Objects copied at once, fixed. Without it the window starts at 32 and grows while
     /// throughput rises, up to --max-transfers.
     #[arg(long)]
@@ -184,6 +190,9 @@ pub fn options(args: &MirrorArgs) -> ferryboat::Result<MirrorOptions> {
     if let Some(prefix) = &args.prefix {
         opts = opts.prefix(ObjectPath::parse(prefix.trim_matches('/'))?);
     }
+    // Taken as typed: a range boundary is a key, leading or trailing slashes included.
+    opts.filters.after = args.after.as_deref().map(ObjectPath::parse).transpose()?;
+    opts.filters.upto = args.upto.as_deref().map(ObjectPath::parse).transpose()?;
     for g in &args.include {
         opts = opts.include(g.clone());
     }

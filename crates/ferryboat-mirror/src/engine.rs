@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 use crate::compare::Verdict;
 use crate::context::Ctx;
 use crate::filter::Selector;
-use crate::merge::{Entry, Listing, Merge};
+use crate::merge::{Entry, Listing, Merge, Scope};
 use crate::options::MirrorOptions;
 use crate::report::{Failure, MirrorReport, Progress, Rule};
 use crate::transfer::CopyOutcome;
@@ -153,12 +153,14 @@ impl Mirror {
         Ok(report)
     }
 
-    /// Both listings under the run's prefix, merged in key order.
+    /// Both listings within the run's prefix and key range, merged in key order.
     fn merge(&self) -> Merge {
         let opts = &self.opts;
         let how =
             if opts.list_by_level { Listing::ByLevel } else { Listing::Flat { concurrency: opts.list_concurrency } };
-        Merge::new(&self.src, &self.dst, opts.filters.prefix.clone(), opts.list_read_ahead, how)
+        let f = &opts.filters;
+        let scope = Scope { prefix: f.prefix.clone(), after: f.after.clone(), upto: f.upto.clone() };
+        Merge::new(&self.src, &self.dst, scope, opts.list_read_ahead, how)
     }
 
     /// Multipart uploads left by a crashed run are billed and invisible: abort those under

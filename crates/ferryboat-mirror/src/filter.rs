@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use ferryboat_core::{Error, ObjectMeta, Result};
+use ferryboat_core::{Error, ObjectMeta, ObjectPath, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::options::Filters;
@@ -18,6 +18,8 @@ pub(crate) struct Selector {
     newer_than: Option<SystemTime>,
     older_than: Option<SystemTime>,
     shard: Option<Shard>,
+    after: Option<ObjectPath>,
+    upto: Option<ObjectPath>,
 }
 
 fn compile(patterns: &[String]) -> Result<Option<GlobSet>> {
@@ -46,13 +48,20 @@ impl Selector {
             newer_than: filters.newer_than.map(|d| before(now, d)),
             older_than: filters.older_than.map(|d| before(now, d)),
             shard,
+            after: filters.after.clone(),
+            upto: filters.upto.clone(),
         })
     }
 
-    /// Whether the key takes part at all (shard and globs): a key that does not is neither
+    /// Whether the key takes part at all (shard, key range and globs): a key that does not is neither
     /// copied nor deleted.
     pub(crate) fn key(&self, key: &str) -> bool {
         if self.shard.is_some_and(|s| !s.owns(key)) {
+            return false;
+        }
+        if self.after.as_ref().is_some_and(|a| key <= a.as_str())
+            || self.upto.as_ref().is_some_and(|u| key > u.as_str())
+        {
             return false;
         }
         if self.include.as_ref().is_some_and(|g| !g.is_match(key)) {

@@ -43,6 +43,7 @@ mod options;
 pub mod plan;
 mod report;
 mod shard;
+pub mod split;
 mod transfer;
 mod window;
 

@@ -60,24 +60,40 @@ impl Drop for Side {
     }
 }
 
+/// Which keys both sides list: under `prefix`, after `after` (exclusive), up to `upto`
+/// (inclusive). The listings start at `after` and stop past `upto`, so a worker given one
+/// key range reads only that part of either bucket.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scope {
+    pub(crate) prefix: Option<ObjectPath>,
+    pub(crate) after: Option<ObjectPath>,
+    pub(crate) upto: Option<ObjectPath>,
+}
+
 impl Side {
-    fn spawn(
-        name: &'static str,
-        store: &Arc<dyn ObjectStore>,
-        prefix: Option<ObjectPath>,
-        read_ahead: usize,
-        how: Listing,
-    ) -> Self {
+    fn spawn(name: &'static str, store: &Arc<dyn ObjectStore>, scope: Scope, read_ahead: usize, how: Listing) -> Self {
         let (tx, rx) = mpsc::channel(read_ahead.max(1));
-        let opts = ListOptions { prefix, offset: None, ..Default::default() };
+        let Scope { prefix, after, upto } = scope;
+        let opts = ListOptions { prefix, offset: after, ..Default::default() };
         let mut listing: BoxStream<'static, Result<ObjectMeta>> = match how {
-            Listing::ByLevel => ferryboat_core::walk::by_level(store.clone(), opts),
             // Key ranges listed at once pay only where a listing can start at its offset.
             Listing::Flat { concurrency } if concurrency > 1 && store.capabilities().list_seeks => {
                 let cfg = ParallelListing { concurrency, ..ParallelListing::default() };
-                list_parallel(store.clone(), opts, None, cfg)
+                list_parallel(store.clone(), opts, upto, cfg)
             }
-            Listing::Flat { .. } => store.list_opts(opts),
+            how => {
+                let listing = match how {
+                    Listing::ByLevel => ferryboat_core::walk::by_level(store.clone(), opts),
+                    Listing::Flat { .. } => store.list_opts(opts),
+                };
+                match upto {
+                    // Listings are in key order: the first key past the end ends it.
+                    Some(upto) => listing
+                        .take_while(move |item| futures::future::ready(item.as_ref().map_or(true, |m| m.path <= upto)))
+                        .boxed(),
+                    None => listing,
+                }
+            }
         };
         let task = tokio::spawn(async move {
             while let Some(item) = listing.next().await {
@@ -147,7 +163,7 @@ pub(crate) enum Listing {
     Flat { concurrency: usize },
 }
 
-/// The merged listing of `src` and `dst` under `prefix`, in key order.
+/// The merged listing of `src` and `dst` within a [`Scope`], in key order.
 pub(crate) struct Merge {
     src: Side,
     dst: Side,
@@ -157,13 +173,13 @@ impl Merge {
     pub(crate) fn new(
         src: &Arc<dyn ObjectStore>,
         dst: &Arc<dyn ObjectStore>,
-        prefix: Option<ObjectPath>,
+        scope: Scope,
         read_ahead: usize,
         how: Listing,
     ) -> Self {
         Merge {
-            src: Side::spawn("source", src, prefix.clone(), read_ahead, how),
-            dst: Side::spawn("destination", dst, prefix, read_ahead, how),
+            src: Side::spawn("source", src, scope.clone(), read_ahead, how),
+            dst: Side::spawn("destination", dst, scope, read_ahead, how),
         }
     }
 

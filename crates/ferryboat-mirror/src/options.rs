@@ -82,6 +82,13 @@ impl FromStr for VerifyMode {
 pub struct Filters {
     /// Only keys under this prefix (listed with it, so nothing else is even read).
     pub prefix: Option<ObjectPath>,
+    /// Only keys after this one (exclusive). Both sides are listed from it, so keys before
+    /// it are never read. With [`Filters::upto`] a key range `(after, upto]`: workers given
+    /// adjacent ranges ([`crate::split`]) mirror one bucket together, each listing only its
+    /// own part on both sides.
+    pub after: Option<ObjectPath>,
+    /// Only keys up to this one (inclusive): both listings stop there.
+    pub upto: Option<ObjectPath>,
     /// Glob patterns (`globset` syntax, matched against the whole key); if any is given, a
     /// key must match one.
     pub include: Vec<String>,
@@ -309,6 +316,13 @@ impl MirrorOptions {
         }
         if self.max_in_flight_bytes < 1024 {
             return Err(Error::invalid_config("max_in_flight_bytes must be at least 1 KiB"));
+        }
+        if let (Some(after), Some(upto)) = (&self.filters.after, &self.filters.upto) {
+            if after >= upto {
+                return Err(Error::invalid_config(format!(
+                    "the key range is empty: after {after:?} is not below upto {upto:?}"
+                )));
+            }
         }
         if let (Some(min), Some(max)) = (self.filters.min_size, self.filters.max_size) {
             if min > max {

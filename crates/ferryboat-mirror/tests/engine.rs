@@ -233,6 +233,46 @@ async fn shards_together_copy_every_key_exactly_once() {
     assert_eq!(snapshot(&src).await, snapshot(&dst).await);
 }
 
+/// Key ranges from `split`: workers that together mirror and prune one bucket, each listing
+/// only its own range on both sides.
+#[tokio::test]
+async fn key_ranges_together_mirror_every_key_and_each_lists_only_its_own() {
+    let (src, dst) = (MemoryStore::new(), MemoryStore::new());
+    seed(&src).await;
+    for i in 0..600 {
+        src.put(&key(&format!("k/{i:04}")), content(i % 50, i as u64)).await.unwrap();
+    }
+    // Extraneous keys on the destination in every range.
+    for i in (0..600).step_by(60) {
+        dst.put(&key(&format!("k/{i:04}-gone")), "x".into()).await.unwrap();
+    }
+    let parts = ferryboat_mirror::split::split(arc(&src), None, 4).await.unwrap();
+    assert_eq!(parts.parts(), 4);
+    let mut copied = 0;
+    for i in 0..parts.parts() {
+        let (after, upto) = parts.range(i);
+        let inside = |k: &str| after.as_ref().is_none_or(|a| k > a.as_str()) && upto.as_ref().is_none_or(|u| k <= u.as_str());
+        let in_src = snapshot(&src).await.iter().filter(|(k, _)| inside(k)).count() as u64;
+        let in_dst = snapshot(&dst).await.iter().filter(|(k, _)| inside(k)).count() as u64;
+        let mut opts = MirrorOptions::default().delete(true);
+        opts.filters.after = after.clone();
+        opts.filters.upto = upto.clone();
+        let report = Mirror::new(arc(&src), arc(&dst), opts).run().await.unwrap();
+        assert!(report.in_sync, "{report}");
+        assert_eq!((report.listed_source, report.listed_destination), (in_src, in_dst), "range {i}: {report}");
+        assert_eq!(report.filtered, 0, "range {i} read keys outside it: {report}");
+        copied += report.copied;
+    }
+    assert_eq!(copied, 600 + TRICKY.len() as u64 + 2);
+    assert_eq!(snapshot(&src).await, snapshot(&dst).await);
+
+    let mut empty = MirrorOptions::default();
+    empty.filters.after = Some(key("b"));
+    empty.filters.upto = Some(key("a"));
+    let err = Mirror::new(arc(&src), arc(&dst), empty).run().await.unwrap_err();
+    assert!(err.to_string().contains("key range is empty"), "{err}");
+}
+
 async fn broken_listing_fails_without_deleting(listing: Listing) {
     let (src, dst) = (MemoryStore::new(), MemoryStore::new());
     for i in 0..10 {

@@ -345,8 +345,9 @@ fn server_side(source: &Provider, destination: &Provider) -> Option<String> {
     }
     if destination.api == Api::Azure {
         return Some(
-            "Azure's Put Blob From URL / Put Block From URL make the destination read the source itself: \
-             the bytes skip this machine, but they still leave the source, which bills its egress as usual"
+            "Azure's Put Blob From URL / Put Block From URL would make the destination read the source \
+             itself (the bytes skip this machine, and still leave the source, which bills its egress as usual); \
+             ferry's mirror does not use them yet and streams the bytes through this machine"
                 .into(),
         );
     }
@@ -609,7 +610,7 @@ source = { url = "https://dst.example/pricing", read_on = "2026-11-30" }
         assert!(same.server_side.as_deref().is_some_and(|s| s.contains("no internet egress")));
         let azure = crate::catalogue().get("bleu").unwrap();
         let to_azure = ExitPlan::compute(&w, src, azure, &opts).unwrap();
-        assert!(to_azure.server_side.as_deref().is_some_and(|s| s.contains("From URL")));
+        assert!(to_azure.server_side.as_deref().is_some_and(|s| s.contains("From URL") && s.contains("does not use")));
         assert_eq!(to_azure.requests.destination.list_pages, 1);
 
         for bad in [
