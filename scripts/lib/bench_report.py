@@ -359,7 +359,7 @@ def main():
     parts = []
     if rows:
         parts.append("## The mirror against its peers\n\nTwo s3s-fs servers on 127.0.0.1, source and destination. "
-                     "The mirror runs with its defaults (a copy window from 32 transfers that adapts, 64 checkers, content-hash comparison, "
+                     "The mirror runs with its defaults (a copy window from 64 transfers that adapts, 64 checkers, content-hash comparison, "
                      "verified writes) and `--list-by-level`, which lists directory by directory as rclone does by "
                      "default (s3s-fs re-reads the whole bucket for every page of a flat listing); rclone `sync` "
                      "at 32 transfers and checkers and at its defaults (4 and 8). "

@@ -69,7 +69,7 @@ pub struct MirrorArgs {
     /// Only keys up to this one (inclusive); both listings stop there.
     #[arg(long)]
     pub upto: Option<String>,
-    /// Objects copied at once, fixed. Without it the window starts at 32 and grows while
+    /// Objects copied at once, fixed. Without it the window starts at 64 and grows while
     /// throughput rises, up to --max-transfers.
     #[arg(long)]
     pub transfers: Option<usize>,
@@ -82,6 +82,10 @@ pub struct MirrorArgs {
     /// Listing entries read ahead per side.
     #[arg(long, default_value_t = 4096)]
     pub list_read_ahead: usize,
+    /// Listing requests in flight per side, as key ranges, where the store's listing starts
+    /// at an offset (S3, GCS); 1 lists page after page.
+    #[arg(long, default_value_t = 8)]
+    pub list_concurrency: usize,
     /// List one directory level at a time instead of flat (for servers whose flat listing
     /// re-reads the bucket for every page).
     #[arg(long)]
@@ -164,6 +168,7 @@ pub fn options(args: &MirrorArgs) -> ferryboat::Result<MirrorOptions> {
         .verify(args.verify)
         .checkers(args.checkers)
         .list_read_ahead(args.list_read_ahead)
+        .list_concurrency(args.list_concurrency)
         .list_by_level(args.list_by_level)
         .max_in_flight_bytes(args.max_in_flight)
         .part_size(args.part_size)

@@ -7,7 +7,9 @@
 //! finished copies at a time (an epoch), compares the throughput with the epoch before:
 //!
 //! - while doubling the window raises throughput by a fifth or more, it doubles again (up to
-//!   [`MirrorOptions::max_transfers`](crate::MirrorOptions::max_transfers));
+//!   [`MirrorOptions::max_transfers`](crate::MirrorOptions::max_transfers)); when a doubling
+//!   nearly doubled throughput (×1.8), the path is all latency and the window quadruples, so
+//!   that a short run across a long round trip reaches its size in few epochs;
 //! - once it does not, the window goes back to the better of the last two sizes and holds;
 //! - while holding, every few epochs it tries half as many again and keeps them only if
 //!   throughput rises by a tenth, so a run whose objects or path change can still grow;
@@ -26,6 +28,8 @@ use tokio::time::Instant;
 
 /// A doubling is kept when it raises throughput by this factor.
 const DOUBLING_GAIN: f64 = 1.2;
+/// A doubling that raised throughput by this factor is followed by a quadrupling.
+const LINEAR_GAIN: f64 = 1.8;
 /// A probe (half as many again) is kept when it raises throughput by this factor.
 const PROBE_GAIN: f64 = 1.1;
 /// Epochs held before a probe.
@@ -145,6 +149,9 @@ impl Window {
                 }
                 c.phase = Phase::Holding { epochs: 0 };
             }
+            (Phase::Growing, Some((_, prev_rate))) if rate >= prev_rate * LINEAR_GAIN => {
+                self.resize(&mut c, limit.saturating_mul(4))
+            }
             (Phase::Growing, _) => self.resize(&mut c, limit.saturating_mul(2)),
             (Phase::Holding { epochs }, _) if epochs + 1 >= HOLD_EPOCHS && limit < self.max => {
                 c.phase = Phase::Probing { from: limit, rate };
@@ -211,6 +218,14 @@ mod tests {
         // 80 ms per copy however many run: throughput is proportional to the window.
         drive(&window, 4000, |_| Duration::from_millis(80)).await;
         assert_eq!(window.sizes().1, 256);
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_pure_latency_path_reaches_its_size_in_three_epochs() {
+        let window = Window::new(64, 512);
+        // 64, then 128 (throughput doubled), then 512: 64 + 128 copies before the last step.
+        drive(&window, 64 + 128 + 1, |_| Duration::from_millis(80)).await;
+        assert_eq!(window.sizes().0, 512);
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]

@@ -251,7 +251,8 @@ async fn key_ranges_together_mirror_every_key_and_each_lists_only_its_own() {
     let mut copied = 0;
     for i in 0..parts.parts() {
         let (after, upto) = parts.range(i);
-        let inside = |k: &str| after.as_ref().is_none_or(|a| k > a.as_str()) && upto.as_ref().is_none_or(|u| k <= u.as_str());
+        let inside =
+            |k: &str| after.as_ref().is_none_or(|a| k > a.as_str()) && upto.as_ref().is_none_or(|u| k <= u.as_str());
         let in_src = snapshot(&src).await.iter().filter(|(k, _)| inside(k)).count() as u64;
         let in_dst = snapshot(&dst).await.iter().filter(|(k, _)| inside(k)).count() as u64;
         let mut opts = MirrorOptions::default().delete(true);
