@@ -339,7 +339,8 @@ HOW = """
   delayed ACK) until the test bed started its beast frontend with `tcp_nodelay=1`; the Ceph
   and SeaweedFS sections now both answer a small GET in about a millisecond.
 - ferryboat-s3 runs on aws-sdk-s3 and costs what it costs: about 1.8× the client CPU per small
-  request of object_store or OpenDAL, with no single hotspot. Upload bodies are no longer
+  request of object_store or OpenDAL, with no single hotspot (the profile and the options
+  are in docs/decisions.md). Upload bodies are no longer
   hashed for signing over HTTPS or loopback (only plain HTTP across a network signs them),
   which removed most of the gap on large uploads; multipart still copies each part once.
 - s3s-fs re-reads and sorts the whole bucket for every 1,000-key page of a flat listing, so

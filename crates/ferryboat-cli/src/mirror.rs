@@ -84,7 +84,7 @@ pub struct MirrorArgs {
     pub list_read_ahead: usize,
     /// Listing requests in flight per side, as key ranges, where the store's listing starts
     /// at an offset (S3, GCS); 1 lists page after page.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     pub list_concurrency: usize,
     /// List one directory level at a time instead of flat (for servers whose flat listing
     /// re-reads the bucket for every page).

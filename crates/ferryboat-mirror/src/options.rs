@@ -147,9 +147,9 @@ pub struct MirrorOptions {
     /// key ranges at once ([`ferryboat_core::ranges`]) where the store's listing starts at
     /// an offset on the server ([`ferryboat_core::Capabilities::list_seeks`]: S3, GCS,
     /// memory); elsewhere, and at 1, one request after another. Memory holds at most `2 ×`
-    /// this many ranges of 1,000 keys per side. Default 8: on Ceph RGW sharing 2 cores with
-    /// the client, 100,000 keys list 1.2× faster than one stream with no added latency and
-    /// 1.9× / 3.8× faster at 20 / 80 ms (docs/benchmarks.md).
+    /// this many ranges of 1,000 keys per side. Default 16: on Ceph RGW sharing 2 cores with
+    /// the client, 100,000 keys list 1.4× faster than one stream with no added latency and
+    /// 2.5× / 3.8× faster at 20 / 80 ms (docs/benchmarks.md).
     pub list_concurrency: usize,
     /// List both sides one directory level at a time ([`ferryboat_core::walk::by_level`])
     /// instead of one flat listing: for servers whose flat listing re-reads the bucket for
@@ -190,7 +190,7 @@ impl Default for MirrorOptions {
             max_transfers: 512,
             checkers: 64,
             list_read_ahead: 4096,
-            list_concurrency: 8,
+            list_concurrency: 16,
             list_by_level: false,
             max_in_flight_bytes: 256 * MIB,
             part_size: 8 * MIB,

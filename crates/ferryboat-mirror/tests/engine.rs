@@ -262,6 +262,8 @@ async fn key_ranges_together_mirror_every_key_and_each_lists_only_its_own() {
         assert!(report.in_sync, "{report}");
         assert_eq!((report.listed_source, report.listed_destination), (in_src, in_dst), "range {i}: {report}");
         assert_eq!(report.filtered, 0, "range {i} read keys outside it: {report}");
+        // The default window starts at 64 and only grows from there.
+        assert!(report.transfers.peak >= 64 && report.transfers.last >= 1, "{:?}", report.transfers);
         copied += report.copied;
     }
     assert_eq!(copied, 600 + TRICKY.len() as u64 + 2);
@@ -362,6 +364,8 @@ async fn memory_stays_flat_over_100k_objects() {
     // + the parallel listing's ranges: 2 × 4 ranges of at most 1,000 keys (and one past).
     assert!(max <= 256 + 16 + 16 + 8 + 2 * 4 * 1001, "at most {max} entries were held at once");
     assert!(max >= 16, "the window was actually used: {max}");
+    // A window set by hand neither grows nor shrinks, and the report says so.
+    assert_eq!((report.transfers.last, report.transfers.peak), (16, 16));
 }
 
 #[tokio::test]
