@@ -10,7 +10,8 @@
 //!   [`MirrorOptions::max_transfers`](crate::MirrorOptions::max_transfers)); when a doubling
 //!   nearly doubled throughput (×1.8), the path is all latency and the window quadruples, so
 //!   that a short run across a long round trip reaches its size in few epochs;
-//! - once it does not, the window goes back to the better of the last two sizes and holds;
+//! - once it does not, the window goes back to the smaller of the last two sizes unless the
+//!   larger was clearly (5 %) faster, and holds;
 //! - while holding, every few epochs it tries half as many again and keeps them only if
 //!   throughput rises by a tenth, so a run whose objects or path change can still grow;
 //! - a copy attempt that fails with a temporary error (the store's own retries spent:
@@ -30,6 +31,9 @@ use tokio::time::Instant;
 const DOUBLING_GAIN: f64 = 1.2;
 /// A doubling that raised throughput by this factor is followed by a quadrupling.
 const LINEAR_GAIN: f64 = 1.8;
+/// After growth stops, the larger of the last two sizes is kept only if it was this much
+/// faster.
+const KEEP_GAIN: f64 = 1.05;
 /// A probe (half as many again) is kept when it raises throughput by this factor.
 const PROBE_GAIN: f64 = 1.1;
 /// Epochs held before a probe.
@@ -144,7 +148,9 @@ impl Window {
         let limit = c.limit;
         match (c.phase, c.last) {
             (Phase::Growing, Some((prev, prev_rate))) if rate < prev_rate * DOUBLING_GAIN => {
-                if rate < prev_rate {
+                // A larger window that gives no more keeps its connections and the servers
+                // busy for nothing: the smaller one stays unless the larger clearly paid.
+                if rate < prev_rate * KEEP_GAIN {
                     self.resize(&mut c, prev);
                 }
                 c.phase = Phase::Holding { epochs: 0 };
@@ -237,6 +243,18 @@ mod tests {
         let (now, peak) = window.sizes();
         assert!(peak <= 32, "grew to {peak} on a saturated server");
         assert!(now <= 16, "holds {now}");
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_path_that_saturates_keeps_the_smaller_size_and_probes_back_to_it() {
+        let window = Window::new(64, 1024);
+        // 80 ms a copy up to 96 in flight; beyond, copies queue: 1,200 copies a second at most.
+        drive(&window, 20_000, |n| Duration::from_micros(80_000 * n.max(96) as u64 / 96)).await;
+        // 64 → 128 (1.5× faster) → 256 (no faster: back to 128), then a probe of 192 every
+        // few epochs that gives nothing and is undone: over ~40 epochs it never ratchets up.
+        let (last, peak) = window.sizes();
+        assert_eq!(peak, 256);
+        assert!(last == 128 || last == 192, "ended at {last}: a probe that gave nothing was kept");
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]
