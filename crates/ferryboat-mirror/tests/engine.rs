@@ -234,45 +234,51 @@ async fn shards_together_copy_every_key_exactly_once() {
 }
 
 /// Key ranges from `split`: workers that together mirror and prune one bucket, each listing
-/// only its own range on both sides.
+/// only its own range on both sides; with the parallel flat listing (the range's end handed
+/// to it) and with the listing by level (cut where the first key past the end comes).
 #[tokio::test]
 async fn key_ranges_together_mirror_every_key_and_each_lists_only_its_own() {
-    let (src, dst) = (MemoryStore::new(), MemoryStore::new());
+    let src = MemoryStore::new();
     seed(&src).await;
     for i in 0..600 {
         src.put(&key(&format!("k/{i:04}")), content(i % 50, i as u64)).await.unwrap();
     }
-    // Extraneous keys on the destination in every range.
-    for i in (0..600).step_by(60) {
-        dst.put(&key(&format!("k/{i:04}-gone")), "x".into()).await.unwrap();
-    }
     let parts = ferryboat_mirror::split::split(arc(&src), None, 4).await.unwrap();
     assert_eq!(parts.parts(), 4);
-    let mut copied = 0;
-    for i in 0..parts.parts() {
-        let (after, upto) = parts.range(i);
-        let inside =
-            |k: &str| after.as_ref().is_none_or(|a| k > a.as_str()) && upto.as_ref().is_none_or(|u| k <= u.as_str());
-        let in_src = snapshot(&src).await.iter().filter(|(k, _)| inside(k)).count() as u64;
-        let in_dst = snapshot(&dst).await.iter().filter(|(k, _)| inside(k)).count() as u64;
-        let mut opts = MirrorOptions::default().delete(true);
-        opts.filters.after = after.clone();
-        opts.filters.upto = upto.clone();
-        let report = Mirror::new(arc(&src), arc(&dst), opts).run().await.unwrap();
-        assert!(report.in_sync, "{report}");
-        assert_eq!((report.listed_source, report.listed_destination), (in_src, in_dst), "range {i}: {report}");
-        assert_eq!(report.filtered, 0, "range {i} read keys outside it: {report}");
-        // The default window starts at 64 and only grows from there.
-        assert!(report.transfers.peak >= 64 && report.transfers.last >= 1, "{:?}", report.transfers);
-        copied += report.copied;
+    for by_level in [false, true] {
+        let dst = MemoryStore::new();
+        // Extraneous keys on the destination in every range.
+        for i in (0..600).step_by(60) {
+            dst.put(&key(&format!("k/{i:04}-gone")), "x".into()).await.unwrap();
+        }
+        let mut copied = 0;
+        for i in 0..parts.parts() {
+            let (after, upto) = parts.range(i);
+            let inside = |k: &str| {
+                after.as_ref().is_none_or(|a| k > a.as_str()) && upto.as_ref().is_none_or(|u| k <= u.as_str())
+            };
+            let in_src = snapshot(&src).await.iter().filter(|(k, _)| inside(k)).count() as u64;
+            let in_dst = snapshot(&dst).await.iter().filter(|(k, _)| inside(k)).count() as u64;
+            let mut opts = MirrorOptions::default().delete(true).list_by_level(by_level);
+            opts.filters.after = after.clone();
+            opts.filters.upto = upto.clone();
+            let report = Mirror::new(arc(&src), arc(&dst), opts).run().await.unwrap();
+            assert!(report.in_sync, "{report}");
+            let listed = (report.listed_source, report.listed_destination);
+            assert_eq!(listed, (in_src, in_dst), "range {i}, by level {by_level}: {report}");
+            assert_eq!(report.filtered, 0, "range {i} read keys outside it: {report}");
+            // The default window starts at 64 and only grows from there.
+            assert!(report.transfers.peak >= 64 && report.transfers.last >= 1, "{:?}", report.transfers);
+            copied += report.copied;
+        }
+        assert_eq!(copied, 600 + TRICKY.len() as u64 + 2);
+        assert_eq!(snapshot(&src).await, snapshot(&dst).await);
     }
-    assert_eq!(copied, 600 + TRICKY.len() as u64 + 2);
-    assert_eq!(snapshot(&src).await, snapshot(&dst).await);
 
     let mut empty = MirrorOptions::default();
     empty.filters.after = Some(key("b"));
     empty.filters.upto = Some(key("a"));
-    let err = Mirror::new(arc(&src), arc(&dst), empty).run().await.unwrap_err();
+    let err = Mirror::new(arc(&src), arc(&src), empty).run().await.unwrap_err();
     assert!(err.to_string().contains("key range is empty"), "{err}");
 }
 

@@ -11,8 +11,12 @@
 //! (space-separated, read from `/proc`) spent per listing, so that a listing bound by the
 //! machine's cores rather than by round trips shows as such.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use common::cpu_secs;
 
 use ferryboat_core::ranges::{list_parallel, ParallelListing};
 use ferryboat_core::{ListOptions, ObjectPath, ObjectStore, ObjectStoreExt};
@@ -29,18 +33,6 @@ fn store(endpoint: &str, access: &str, secret: &str, bucket: &str) -> S3Store {
         .with_allow_http(true)
         .with_credentials(Credentials::new(access, secret));
     S3Store::new(config).expect("store")
-}
-
-/// CPU seconds (user + system) a process has used, from `/proc/PID/stat`; 0 where unknown.
-fn cpu_secs(pid: &str) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return 0.0 };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; Linux
-    // counts them in 1/100 s.
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// CPU seconds of this process and of the servers.

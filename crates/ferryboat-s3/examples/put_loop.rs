@@ -8,20 +8,15 @@
 //! ferryboat-s3 or through aws-sdk-s3 configured as ferryboat-s3 configures it, and prints the
 //! client's CPU time per put. Run it under `valgrind --tool=callgrind` to see where that goes.
 
+mod common;
+
 use std::time::Instant;
+
+use common::cpu_secs;
 
 use bytes::Bytes;
 use ferryboat_core::{ObjectPath, ObjectStoreExt};
 use ferryboat_s3::{Credentials, S3Config, S3Store};
-
-fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    // utime and stime: fields 14 and 15 of the line, 12 and 13 after the name; 1/100 s.
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -61,7 +56,7 @@ async fn main() {
             .credentials_provider(aws_sdk_s3::config::Credentials::new(access, secret, None, None, "put_loop"))
             .build(),
     );
-    let (cpu0, t0) = (cpu_secs(), Instant::now());
+    let (cpu0, t0) = (cpu_secs("self"), Instant::now());
     for i in 0..count {
         let key = format!("p/{i:06}");
         match mode {
@@ -81,6 +76,6 @@ async fn main() {
             }
         }
     }
-    let (cpu, secs) = (cpu_secs() - cpu0, t0.elapsed().as_secs_f64());
+    let (cpu, secs) = (cpu_secs("self") - cpu0, t0.elapsed().as_secs_f64());
     println!("{mode}: {count} puts of 4 KiB in {secs:.2} s, client CPU {:.0} µs per put", cpu * 1e6 / count as f64);
 }
