@@ -85,7 +85,13 @@ async fn round_trip(
     let single = ObjectPath::parse("meta/single.txt.gz").unwrap();
     store.put_opts(&single, Bytes::from_static(HELLO_GZ), options(class)).await.unwrap();
     let multi = ObjectPath::parse("meta/multi.bin").unwrap();
-    let config = UploadConfig { part_size: 5 << 20, concurrency: 2, expected_size: Some(6 << 20), part_attempts: 1 };
+    let config = UploadConfig {
+        part_size: 5 << 20,
+        concurrency: 2,
+        expected_size: Some(6 << 20),
+        part_attempts: 1,
+        ..UploadConfig::default()
+    };
     let stream =
         futures::stream::iter(big().chunks(1 << 20).map(|c| Ok(Bytes::copy_from_slice(c))).collect::<Vec<_>>());
     store.put_stream(&multi, stream.boxed(), options(class), config).await.unwrap();
@@ -190,7 +196,13 @@ async fn mirror_carries_metadata_across_providers() {
     let single = ObjectPath::parse("single.txt.gz").unwrap();
     let multi = ObjectPath::parse("big/multi.bin").unwrap();
     s3a.put_opts(&single, Bytes::from_static(HELLO_GZ), options(None)).await.unwrap();
-    let config = UploadConfig { part_size: 5 << 20, concurrency: 2, expected_size: Some(6 << 20), part_attempts: 1 };
+    let config = UploadConfig {
+        part_size: 5 << 20,
+        concurrency: 2,
+        expected_size: Some(6 << 20),
+        part_attempts: 1,
+        ..UploadConfig::default()
+    };
     let stream = futures::stream::iter(vec![Ok(big())]).boxed();
     s3a.put_stream(&multi, stream, options(None), config).await.unwrap();
 

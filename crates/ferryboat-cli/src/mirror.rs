@@ -96,9 +96,15 @@ pub struct MirrorArgs {
     /// Multipart part size.
     #[arg(long, value_parser = size, default_value = "8MiB")]
     pub part_size: u64,
-    /// Parts of one large object uploaded at once.
+    /// Parts of one large object uploaded at once when its upload starts; the upload's
+    /// window then grows while throughput rises, up to --max-part-concurrency, with memory
+    /// borrowed from --max-in-flight only while no other copy needs it.
     #[arg(long, default_value_t = MirrorOptions::default().part_concurrency)]
     pub part_concurrency: usize,
+    /// The most parts of one large object uploaded at once (equal to --part-concurrency:
+    /// fixed).
+    #[arg(long, default_value_t = MirrorOptions::default().max_part_concurrency)]
+    pub max_part_concurrency: usize,
     /// Attempts per object.
     #[arg(long, default_value_t = 4)]
     pub attempts: u32,
@@ -173,6 +179,7 @@ pub fn options(args: &MirrorArgs) -> ferryboat::Result<MirrorOptions> {
         .max_in_flight_bytes(args.max_in_flight)
         .part_size(args.part_size)
         .part_concurrency(args.part_concurrency)
+        .max_part_concurrency(args.max_part_concurrency)
         .attempts(args.attempts)
         .abort_pending_uploads(!args.keep_pending_uploads)
         .abandoned_upload_age(args.abort_uploads_older_than);

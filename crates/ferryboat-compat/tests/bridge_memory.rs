@@ -43,8 +43,15 @@ async fn a_256_mib_stream_holds_at_most_concurrency_plus_one_parts() {
     let store: Arc<dyn ObjectStore> = Arc::new(FromObjectStore::new(Arc::new(fs)));
     let (part, concurrency, total) = (8 * MIB, 4usize, 256 * MIB);
     let body = futures::stream::iter(0..total / MIB).map(|i| Ok(Bytes::from(vec![i as u8; MIB]))).boxed();
-    let config =
-        UploadConfig { part_size: part as u64, concurrency, expected_size: Some(total as u64), part_attempts: 1 };
+    // A fixed window: the bound under test is the bridge's, not the window's growth.
+    let config = UploadConfig {
+        part_size: part as u64,
+        concurrency,
+        max_concurrency: concurrency,
+        expected_size: Some(total as u64),
+        part_attempts: 1,
+        ..UploadConfig::default()
+    };
     let key = ObjectPath::parse("big.bin").unwrap();
 
     let baseline = CURRENT.load(Ordering::Relaxed);

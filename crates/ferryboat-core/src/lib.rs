@@ -10,6 +10,7 @@
 
 pub mod attributes;
 mod batch;
+pub mod budget;
 pub mod capabilities;
 pub mod conditions;
 pub mod error;
@@ -30,6 +31,7 @@ pub mod store;
 pub mod types;
 pub mod upload;
 pub mod walk;
+pub mod window;
 
 pub use attributes::{Attributes, ObjectLocation};
 pub use capabilities::{AttributeSupport, Capabilities};

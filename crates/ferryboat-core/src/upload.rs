@@ -3,9 +3,12 @@
 //! The framework owns part sizing, concurrency and per-part retry; a backend only knows how
 //! to send one part (the idea OpenDAL's multipart writer is built on).
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use bytes::{Bytes, BytesMut};
 use futures::stream::{BoxStream, FuturesUnordered, StreamExt};
 
+use crate::budget::{MemoryBudget, Reservation};
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::path::ObjectPath;
@@ -13,18 +16,28 @@ use crate::resume::{resume_policy, retry_request};
 use crate::retry::RetryPolicy;
 use crate::store::{MultipartUpload, ObjectStore};
 use crate::types::{PartInfo, PutOptions, PutResult};
+use crate::window::Window;
 
 const MIB: u64 = 1024 * 1024;
 
 /// How [`ObjectStoreExt::put_stream`](crate::ObjectStoreExt::put_stream) uploads.
 ///
-/// Peak memory is about `(concurrency + 1) × part size`.
+/// Parts go through a [`Window`] that starts at `concurrency` parts in flight and grows up to
+/// `max_concurrency` while throughput rises (a long round trip), backing off when parts had
+/// to be sent again. Peak memory is about `(max_concurrency + 1) × part size`, or
+/// `(concurrency + 1) × part size` plus what [`UploadConfig::memory`] lends.
 #[derive(Debug, Clone)]
 pub struct UploadConfig {
     /// Preferred part size; raised to the store's minimum and as needed to fit its part cap.
     pub part_size: u64,
-    /// Parts in flight at once.
+    /// Parts in flight at the start.
     pub concurrency: usize,
+    /// The most parts in flight, however well the path takes more; at or below
+    /// `concurrency`, the window is fixed.
+    pub max_concurrency: usize,
+    /// Where the parts beyond `concurrency` take their memory from: they start only while the
+    /// budget has room for them. `None`: only `max_concurrency` bounds them.
+    pub memory: Option<MemoryBudget>,
     /// The stream's total length, if known: lets part sizes be chosen exactly.
     pub expected_size: Option<u64>,
     /// Tries of each part's request for retryable errors (1 = no retry): a part cut on the
@@ -34,7 +47,14 @@ pub struct UploadConfig {
 
 impl Default for UploadConfig {
     fn default() -> Self {
-        UploadConfig { part_size: 8 * MIB, concurrency: 4, expected_size: None, part_attempts: 10 }
+        UploadConfig {
+            part_size: 8 * MIB,
+            concurrency: 4,
+            max_concurrency: 16,
+            memory: None,
+            expected_size: None,
+            part_attempts: 10,
+        }
     }
 }
 
@@ -184,16 +204,21 @@ async fn send_parts(
     data: &mut BoxStream<'static, Result<Bytes>>,
     config: &UploadConfig,
 ) -> Result<Vec<PartInfo>> {
-    let concurrency = config.concurrency.max(1);
+    let base = config.concurrency.max(1);
+    let window = Window::new(base, config.max_concurrency.max(base));
+    // Memory lent by the budget, one reservation per part in flight beyond `base`.
+    let mut lent: Vec<Reservation> = Vec::new();
     let mut in_flight = FuturesUnordered::new();
     let mut parts = Vec::new();
     let mut number: u32 = 1;
     let mut finished = false;
 
     loop {
-        // Cut every full part (and, at the end, the rest) out of the buffer while fewer than
-        // `concurrency` are in flight.
-        while in_flight.len() < concurrency {
+        let size = sizer.part_size(number) as usize;
+        let allowed = allowed_parts(&window, base, config.memory.as_ref(), &mut lent, in_flight.len(), size);
+        // Cut every full part (and, at the end, the rest) out of the buffer while the window
+        // has room.
+        while in_flight.len() < allowed {
             let size = sizer.part_size(number) as usize;
             if !(buf.len() >= size || (finished && !buf.is_empty())) {
                 break;
@@ -205,12 +230,12 @@ async fn send_parts(
                 )));
             }
             let part = buf.split_to(size.min(buf.len())).freeze();
-            in_flight.push(send_part(upload, number, part, config.part_attempts));
+            in_flight.push(send_part(upload, &window, number, part, config.part_attempts));
             number += 1;
         }
         // Read on while parts upload: the in-flight futures are driven only when polled, so
         // waiting on the source alone would stall them (and waiting on them alone, the source).
-        let can_read = !finished && in_flight.len() < concurrency;
+        let can_read = !finished && in_flight.len() < allowed;
         tokio::select! {
             biased;
             Some(done) = in_flight.next(), if !in_flight.is_empty() => parts.push(done?),
@@ -225,11 +250,51 @@ async fn send_parts(
     Ok(parts)
 }
 
-/// Sends one part, alone again if it fails on the way (the parts already accepted stay):
-/// `attempts` tries of this one request.
-async fn send_part(upload: &dyn MultipartUpload, number: u32, data: Bytes, attempts: u32) -> Result<PartInfo> {
+/// Parts that may be in flight now: the window's size, beyond `base` only as far as memory
+/// could be borrowed for them (and memory no longer needed goes back).
+fn allowed_parts(
+    window: &Window,
+    base: usize,
+    memory: Option<&MemoryBudget>,
+    lent: &mut Vec<Reservation>,
+    in_flight: usize,
+    part_size: usize,
+) -> usize {
+    let wanted = window.sizes().0;
+    let Some(memory) = memory else { return wanted };
+    let extra = wanted.saturating_sub(base);
+    while lent.len() < extra {
+        match memory.try_reserve(part_size as u64) {
+            Some(r) => lent.push(r),
+            None => break,
+        }
+    }
+    // Give back what neither the window nor the parts still in flight need.
+    lent.truncate(extra.max(in_flight.saturating_sub(base)).min(lent.len()));
+    base + lent.len().min(extra)
+}
+
+/// Sends one part through the window, alone again if it fails on the way (the parts already
+/// accepted stay): `attempts` tries of this one request. A part that needed more than one
+/// try counts as a temporary failure for the window.
+async fn send_part(
+    upload: &dyn MultipartUpload,
+    window: &Window,
+    number: u32,
+    data: Bytes,
+    attempts: u32,
+) -> Result<PartInfo> {
+    let slot = window.enter().await;
     let config = RetryPolicy { max_attempts: attempts.max(1), ..resume_policy() };
-    retry_request(&config, upload.upload_id(), u64::from(number), || upload.put_part(number, data.clone())).await
+    let tries = AtomicU32::new(0);
+    let len = data.len() as u64;
+    let result = retry_request(&config, upload.upload_id(), u64::from(number), || {
+        tries.fetch_add(1, Ordering::Relaxed);
+        upload.put_part(number, data.clone())
+    })
+    .await;
+    window.finish(slot, len, tries.load(Ordering::Relaxed) > 1);
+    result
 }
 
 #[cfg(test)]
@@ -241,6 +306,115 @@ mod tests {
 
     fn caps(max_parts: u32, min: u64) -> Capabilities {
         Capabilities { multipart_max_parts: max_parts, multipart_min_part_size: min, ..Capabilities::default() }
+    }
+
+    /// An upload whose parts take `latency(parts in flight)` each, counting the most in flight.
+    /// With `fail_first_try`, every part's first try fails temporarily.
+    struct Slow<L> {
+        latency: L,
+        fail_first_try: bool,
+        in_flight: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+        tried: std::sync::Mutex<std::collections::HashSet<u32>>,
+    }
+
+    impl<L> std::fmt::Debug for Slow<L> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Slow")
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl<L: Fn(usize) -> std::time::Duration + Send + Sync> MultipartUpload for Slow<L> {
+        fn upload_id(&self) -> &str {
+            "slow"
+        }
+        async fn put_part(&self, number: u32, data: Bytes) -> Result<PartInfo> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(now, SeqCst);
+            tokio::time::sleep((self.latency)(now)).await;
+            self.in_flight.fetch_sub(1, SeqCst);
+            if self.fail_first_try && self.tried.lock().unwrap().insert(number) {
+                return Err(Error::unavailable("slow", "k", "connection reset", None));
+            }
+            Ok(PartInfo { number, token: number.to_string(), size: data.len() as u64 })
+        }
+        async fn complete(self: Box<Self>, _parts: Vec<PartInfo>) -> Result<PutResult> {
+            unreachable!("send_parts does not complete")
+        }
+        async fn abort(self: Box<Self>) -> Result<()> {
+            unreachable!("send_parts does not abort")
+        }
+    }
+
+    fn slow<L>(latency: L, fail_first_try: bool) -> Slow<L> {
+        Slow { latency, fail_first_try, in_flight: 0.into(), most: 0.into(), tried: Default::default() }
+    }
+
+    /// Uploads `parts` parts of 1 MiB through `upload`; returns the most parts in flight.
+    async fn upload_parts<L>(upload: &Slow<L>, parts: usize, config: &UploadConfig) -> usize
+    where
+        L: Fn(usize) -> std::time::Duration + Send + Sync,
+    {
+        let sizer = PartSizer::new(&caps(10_000, MIB), MIB, Some(parts as u64 * MIB)).unwrap();
+        let chunk = Bytes::from(vec![7u8; 256 * 1024]);
+        let mut data = futures::stream::iter((0..parts * 4).map(move |_| Ok(chunk.clone()))).boxed();
+        let sent = send_parts(upload, &sizer, BytesMut::new(), &mut data, config).await.unwrap();
+        assert_eq!(sent.len(), parts, "every part sent");
+        assert!(sent.iter().enumerate().all(|(i, p)| p.number as usize == i + 1 && p.size == MIB));
+        upload.most.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn window(start: usize, max: usize, memory: Option<MemoryBudget>) -> UploadConfig {
+        UploadConfig { concurrency: start, max_concurrency: max, memory, part_attempts: 3, ..UploadConfig::default() }
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_long_round_trip_widens_the_part_window_to_its_maximum() {
+        // 80 ms a part however many are in flight: throughput grows with the window.
+        let upload = slow(|_| std::time::Duration::from_millis(80), false);
+        assert_eq!(upload_parts(&upload, 200, &window(4, 16, None)).await, 16);
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_fixed_part_window_stays_fixed() {
+        let upload = slow(|_| std::time::Duration::from_millis(80), false);
+        assert_eq!(upload_parts(&upload, 200, &window(4, 4, None)).await, 4);
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_saturated_link_does_not_widen_the_part_window() {
+        // A link that carries 100 MiB/s however many parts share it.
+        let upload = slow(|n| std::time::Duration::from_millis(10 * n as u64), false);
+        let most = upload_parts(&upload, 200, &window(4, 64, None)).await;
+        assert!(most <= 8, "{most} parts in flight on a saturated link");
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn parts_beyond_the_start_borrow_memory_only_while_the_budget_has_room() {
+        let latency = |_| std::time::Duration::from_millis(80);
+        // Room for three more parts of 1 MiB.
+        let budget = MemoryBudget::new(3 * MIB);
+        let upload = slow(latency, false);
+        assert_eq!(upload_parts(&upload, 200, &window(4, 16, Some(budget.clone()))).await, 7);
+        assert!(budget.try_reserve(3 * MIB).is_some(), "the borrowed memory went back");
+        // Another copy holds the whole budget: the window stays at its start.
+        let held = budget.reserve(3 * MIB).await;
+        let upload = slow(latency, false);
+        assert_eq!(upload_parts(&upload, 200, &window(4, 16, Some(budget.clone()))).await, 4);
+        drop(held);
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn parts_sent_again_narrow_the_part_window() {
+        // Every part's first try fails: the window halves instead of growing, and each part
+        // still gets through on its next try.
+        let upload = slow(|_| std::time::Duration::from_millis(80), true);
+        let most = upload_parts(&upload, 100, &window(8, 64, None)).await;
+        assert!(most <= 8, "grew to {most} while every part had to be sent again");
+        let upload = slow(|_| std::time::Duration::from_millis(80), false);
+        assert!(upload_parts(&upload, 100, &window(8, 64, None)).await > 8, "the same path without failures grows");
     }
 
     #[test]

@@ -5,11 +5,11 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use ferryboat_core::budget::MemoryBudget;
+use ferryboat_core::window::Window;
 use ferryboat_core::{ObjectMeta, ObjectStore, Result};
-use tokio::sync::Semaphore;
 
 use crate::options::MirrorOptions;
-use crate::window::Window;
 
 /// A request counter.
 #[derive(Debug, Default)]
@@ -45,8 +45,8 @@ pub(crate) struct Ctx {
     pub(crate) src: Arc<dyn ObjectStore>,
     pub(crate) dst: Arc<dyn ObjectStore>,
     pub(crate) opts: MirrorOptions,
-    pub(crate) budget: Semaphore,
-    pub(crate) budget_kib: u32,
+    /// Object bytes buffered at once, across all copies (and their uploads' extra parts).
+    pub(crate) budget: MemoryBudget,
     pub(crate) counters: Arc<Counters>,
     /// How many copies run at once.
     pub(crate) window: Window,

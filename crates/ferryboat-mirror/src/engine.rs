@@ -3,9 +3,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
+use ferryboat_core::budget::MemoryBudget;
+use ferryboat_core::window::Window;
 use ferryboat_core::{Error, ObjectMeta, ObjectPath, ObjectStore, PendingUpload, Result, StoreInfo};
 use futures::stream::StreamExt;
-use tokio::sync::Semaphore;
 
 use crate::compare::Verdict;
 use crate::context::Ctx;
@@ -14,7 +15,6 @@ use crate::merge::{Entry, Listing, Merge, Scope};
 use crate::options::MirrorOptions;
 use crate::report::{Failure, MirrorReport, Progress, Rule};
 use crate::transfer::CopyOutcome;
-use crate::window::Window;
 
 const GIB: f64 = (1u64 << 30) as f64;
 
@@ -97,13 +97,11 @@ impl Mirror {
         self.opts.validate()?;
         let started = Instant::now();
         let selector = Arc::new(Selector::new(&self.opts.filters, self.opts.shard, SystemTime::now())?);
-        let budget_kib = u32::try_from(self.opts.max_in_flight_bytes / 1024).unwrap_or(u32::MAX);
         let ctx = Arc::new(Ctx {
             src: self.src.clone(),
             dst: self.dst.clone(),
             opts: self.opts.clone(),
-            budget: Semaphore::new(budget_kib as usize),
-            budget_kib,
+            budget: MemoryBudget::new(self.opts.max_in_flight_bytes),
             counters: Arc::default(),
             window: Window::new(self.opts.transfers, self.opts.max_transfers),
         });

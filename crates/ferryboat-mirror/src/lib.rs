@@ -45,7 +45,6 @@ mod report;
 mod shard;
 pub mod split;
 mod transfer;
-mod window;
 
 pub use compare::{META_SHA256, META_SOURCE_ETAG, META_SOURCE_MTIME};
 pub use engine::Mirror;

@@ -134,7 +134,7 @@ pub struct MirrorOptions {
     pub shard: Option<Shard>,
     /// Objects being copied at once when the run starts. The window then grows while
     /// throughput rises, up to [`MirrorOptions::max_transfers`], and shrinks on temporary
-    /// failures (see the crate's `window` module); equal to `max_transfers`, it is fixed.
+    /// failures (see [`ferryboat_core::window`]); equal to `max_transfers`, it is fixed.
     pub transfers: usize,
     /// The most objects being copied at once, however well the path takes more. Each holds a
     /// connection to both sides; memory stays within [`MirrorOptions::max_in_flight_bytes`].
@@ -160,8 +160,13 @@ pub struct MirrorOptions {
     pub max_in_flight_bytes: u64,
     /// Part size for multipart uploads.
     pub part_size: u64,
-    /// Parts of one object sent at once.
+    /// Parts of one object sent at once when its upload starts. The upload's window then
+    /// grows while throughput rises, up to [`MirrorOptions::max_part_concurrency`], with the
+    /// memory for the extra parts borrowed from [`MirrorOptions::max_in_flight_bytes`] only
+    /// while no other copy needs it.
     pub part_concurrency: usize,
+    /// The most parts of one object sent at once; equal to `part_concurrency`, it is fixed.
+    pub max_part_concurrency: usize,
     /// Attempts per object for retryable failures and failed verifications.
     pub attempts: u32,
     /// Use the store's own copy when source and destination are the same bucket.
@@ -195,6 +200,7 @@ impl Default for MirrorOptions {
             max_in_flight_bytes: 256 * MIB,
             part_size: 8 * MIB,
             part_concurrency: 4,
+            max_part_concurrency: 16,
             attempts: 4,
             server_side_copy: true,
             abort_pending_uploads: true,
@@ -246,8 +252,10 @@ impl MirrorOptions {
         max_in_flight_bytes: u64 => max_in_flight_bytes;
         /// Multipart part size.
         part_size: u64 => part_size;
-        /// Parts of one object sent at once.
+        /// Parts of one object sent at once when its upload starts.
         part_concurrency: usize => part_concurrency;
+        /// The most parts of one object sent at once.
+        max_part_concurrency: usize => max_part_concurrency;
         /// Attempts per object.
         attempts: u32 => attempts;
         /// Allow the store's own copy within one bucket.
@@ -310,6 +318,12 @@ impl MirrorOptions {
             return Err(Error::invalid_config(format!(
                 "max_transfers ({}) is below transfers ({})",
                 self.max_transfers, self.transfers
+            )));
+        }
+        if self.max_part_concurrency < self.part_concurrency {
+            return Err(Error::invalid_config(format!(
+                "max_part_concurrency ({}) is below part_concurrency ({})",
+                self.max_part_concurrency, self.part_concurrency
             )));
         }
         if self.attempts == 0 {

@@ -159,19 +159,15 @@ impl Ctx {
         self.opts.part_size.saturating_mul(self.opts.part_concurrency as u64 + 1)
     }
 
-    /// KiB of the in-flight budget one copy of `size` bytes holds: what the upload can
-    /// buffer at once (all of it where the destination has no multipart upload).
-    fn reservation(&self, size: u64) -> u32 {
-        let bytes = size.min(self.single_put_limit()).max(1);
-        (bytes.div_ceil(1024)).min(u64::from(self.budget_kib)) as u32
+    /// Bytes of the in-flight budget one copy of `size` bytes holds: what the upload buffers
+    /// at its starting window (all of it where the destination has no multipart upload).
+    /// Parts beyond that window borrow from the budget only while it has room.
+    fn reservation(&self, size: u64) -> u64 {
+        size.min(self.single_put_limit()).max(1)
     }
 
     async fn streamed(&self, listed: &ObjectMeta) -> Result<CopyOutcome> {
-        let _budget = self
-            .budget
-            .acquire_many(self.reservation(listed.size))
-            .await
-            .map_err(|_| Error::generic("mirror", listed.path.as_str(), "transfer budget closed", None))?;
+        let _budget = self.budget.reserve(self.reservation(listed.size)).await;
         self.counters.get.inc();
         // A body cut on the way resumes from the byte it reached, pinned to the etag; only a
         // source that changed meanwhile sends the copy back to its start.
@@ -255,6 +251,8 @@ impl Ctx {
             let config = UploadConfig {
                 part_size: self.opts.part_size,
                 concurrency: self.opts.part_concurrency,
+                max_concurrency: self.opts.max_part_concurrency,
+                memory: Some(self.budget.clone()),
                 expected_size: Some(size),
                 // Counted per part: a part cut on the way is sent again alone.
                 part_attempts: resume_policy().max_attempts,

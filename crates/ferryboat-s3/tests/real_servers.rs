@@ -15,6 +15,7 @@ use ferryboat_core::{
 use ferryboat_providers::Quirks;
 use ferryboat_s3::S3Store;
 use ferryboat_testkit::emulators::{self, S3Emulator};
+use ferryboat_testkit::proxy::{ProxyConfig, WanProxy};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use support::{config, fresh_bucket, open, Recorder};
 
@@ -354,5 +355,44 @@ fn swift_conditional_put_is_not_implemented() {
         let puts = recorder.requests()[sent..].iter().filter(|s| s.operation == "PutObject").count();
         assert_eq!(puts, 1, "only the plain put reached the server");
         assert_eq!(store.get(&key).await.unwrap().bytes().await.unwrap(), "a");
+    });
+}
+
+/// Across a long round trip `put_stream` widens its part window: the default window (4 parts,
+/// growing to 16) opens more connections than a window fixed at 4 does, and both uploads
+/// arrive intact. Connections are what the proxy counts: the S3 client opens one per request
+/// in flight beyond those idle in its pool.
+#[test]
+fn put_stream_widens_its_part_window_across_a_long_round_trip() {
+    run(async {
+        let test = "put_stream_widens_its_part_window_across_a_long_round_trip";
+        let Some(emu) = ceph(test) else { return };
+        let mut opened = Vec::new();
+        // The window needs 12 parts (4, then 8) to reach 16, then 16 more to use them all.
+        for (max, parts) in [(4, 12), (16, 32)] {
+            let body: Bytes = (0..parts * 5 * MIB).map(|i| (i * 31 % 251) as u8).collect::<Vec<u8>>().into();
+            let wan = ProxyConfig::rtt(std::time::Duration::from_millis(200));
+            let proxy = WanProxy::start(&emu.endpoint, wan).await.unwrap();
+            let far = S3Emulator { endpoint: proxy.endpoint(), ..emu.clone() };
+            let store = store_on(&far, "ceph", profile("ceph"), None).await;
+            let key = path("wide/object");
+            let config = UploadConfig {
+                part_size: 5 * MIB as u64,
+                concurrency: 4,
+                max_concurrency: max,
+                expected_size: Some(body.len() as u64),
+                ..UploadConfig::default()
+            };
+            let chunks: Vec<_> = (0..body.len()).step_by(MIB).map(|s| Ok(body.slice(s..s + MIB))).collect();
+            let started = std::time::Instant::now();
+            store.put_stream(&key, stream::iter(chunks).boxed(), PutOptions::default(), config).await.unwrap();
+            let connections = proxy.stats().connections;
+            eprintln!("{test}: window 4..{max}: {connections} connections, {:.2?}", started.elapsed());
+            opened.push(connections);
+            let got = store.get(&key).await.unwrap().bytes().await.unwrap();
+            assert!(got == body, "window 4..{max}: the object differs ({} of {} bytes)", got.len(), body.len());
+        }
+        assert!(opened[0] <= 6, "a window fixed at 4 parts opened {} connections", opened[0]);
+        assert!(opened[1] >= 12, "the default window opened {} connections: it did not widen", opened[1]);
     });
 }

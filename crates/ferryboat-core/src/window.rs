@@ -1,26 +1,38 @@
-//! How many copies run at once: a window that finds its own size.
+//! How many transfers run at once: a window that finds its own size.
 //!
-//! The best number of transfers depends on the path: on a LAN a few dozen keep both servers
-//! busy, across an 80 ms round trip small objects need several hundred in flight to fill the
-//! same time. A fixed default cannot know which; this window measures instead. It starts at
-//! [`MirrorOptions::transfers`](crate::MirrorOptions::transfers) and, one window's worth of
-//! finished copies at a time (an epoch), compares the throughput with the epoch before:
+//! The best number of requests in flight depends on the path: on a LAN a few dozen keep both
+//! servers busy, across an 80 ms round trip small objects need several hundred in flight to
+//! fill the same time. A fixed number cannot know which; this window measures instead. The
+//! mirror runs its copies through one, [`put_stream`](crate::ObjectStoreExt::put_stream) the
+//! parts of an upload. It starts at a given size and, one window's worth of finished tasks
+//! at a time (an epoch), compares the throughput with the epoch before:
 //!
 //! - while doubling the window raises throughput by a fifth or more, it doubles again (up to
-//!   [`MirrorOptions::max_transfers`](crate::MirrorOptions::max_transfers)); when a doubling
-//!   nearly doubled throughput (×1.8), the path is all latency and the window quadruples, so
-//!   that a short run across a long round trip reaches its size in few epochs;
+//!   its maximum); when a doubling nearly doubled throughput (×1.8), the path is all latency
+//!   and the window quadruples, so that a short run across a long round trip reaches its
+//!   size in few epochs;
 //! - once it does not, the window goes back to the smaller of the last two sizes unless the
 //!   larger was clearly (5 %) faster, and holds;
 //! - while holding, every few epochs it tries half as many again and keeps them only if
 //!   throughput rises by a tenth, so a run whose objects or path change can still grow;
-//! - a copy attempt that fails with a temporary error (the store's own retries spent:
-//!   throttling, timeouts, refused connections) halves the window, at most once an epoch.
+//! - a task that failed temporarily on the way (throttled, timed out, refused) halves the
+//!   window, at most once an epoch.
 //!
-//! Throughput is counted in work units, one per object plus one per MiB, so that a run of
-//! small objects is measured in objects a second and one of large objects in bytes. Memory
-//! stays bounded by the run's byte budget whatever the window: a copy waits for its bytes
-//! before it reads any.
+//! Throughput is counted in work units, one per task plus one per MiB, so that a run of
+//! small objects is measured in objects a second and one of large objects (or parts) in
+//! bytes. The window bounds requests, not memory: its users bound memory on their own (the
+//! mirror's byte budget, an upload's [`MemoryBudget`](crate::budget::MemoryBudget)).
+//!
+//! ```
+//! use ferryboat_core::window::Window;
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let window = Window::new(4, 16);
+//! let slot = window.enter().await;
+//! // ... one transfer of 8 MiB ...
+//! window.finish(slot, 8 << 20, false);
+//! assert_eq!(window.sizes(), (4, 4)); // one task is not an epoch yet
+//! # }
+//! ```
 
 use std::sync::Mutex;
 
@@ -68,20 +80,22 @@ struct Control {
     peak: usize,
 }
 
-/// The copy window (see the module docs). Fixed when `start == max`.
+/// The window (see the module docs). Fixed when `start == max`.
 #[derive(Debug)]
-pub(crate) struct Window {
+pub struct Window {
     permits: Semaphore,
     max: usize,
     fixed: bool,
     control: Mutex<Control>,
 }
 
-/// One copy's place in the window; hand it back with [`Window::finish`].
-pub(crate) struct Slot<'a>(SemaphorePermit<'a>);
+/// One task's place in the window; hand it back with [`Window::finish`].
+#[derive(Debug)]
+pub struct Slot<'a>(SemaphorePermit<'a>);
 
 impl Window {
-    pub(crate) fn new(start: usize, max: usize) -> Window {
+    /// A window of `start` tasks that may grow to `max` (`start` when lower); at least 1.
+    pub fn new(start: usize, max: usize) -> Window {
         let start = start.max(1);
         let max = max.max(start);
         Window {
@@ -102,24 +116,24 @@ impl Window {
         }
     }
 
-    /// The most copies that may run at once, whatever the window grows to.
-    pub(crate) fn max(&self) -> usize {
+    /// The most tasks that may run at once, whatever the window grows to.
+    pub fn max(&self) -> usize {
         self.max
     }
 
     /// The window's size now, and the largest it reached.
-    pub(crate) fn sizes(&self) -> (usize, usize) {
+    pub fn sizes(&self) -> (usize, usize) {
         self.control.lock().map(|c| (c.limit, c.peak)).unwrap_or((0, 0))
     }
 
     /// Waits for room in the window.
-    pub(crate) async fn enter(&self) -> Slot<'_> {
+    pub async fn enter(&self) -> Slot<'_> {
         // The semaphore is never closed.
-        Slot(self.permits.acquire().await.expect("the copy window is never closed"))
+        Slot(self.permits.acquire().await.expect("the window is never closed"))
     }
 
-    /// A copy left the window: `bytes` copied, and whether an attempt failed temporarily.
-    pub(crate) fn finish(&self, slot: Slot<'_>, bytes: u64, temporary_failure: bool) {
+    /// A task left the window: `bytes` moved, and whether an attempt failed temporarily.
+    pub fn finish(&self, slot: Slot<'_>, bytes: u64, temporary_failure: bool) {
         let Ok(mut c) = self.control.lock() else { return };
         if c.debt > 0 {
             c.debt -= 1;
@@ -205,7 +219,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    /// Runs `n` copies through the window, each taking `latency(in_flight)`.
+    /// Runs `n` tasks through the window, each taking `latency(in_flight)`.
     async fn drive(window: &Window, n: usize, latency: impl Fn(usize) -> Duration + Sync) {
         let in_flight = std::sync::atomic::AtomicUsize::new(0);
         let tasks = (0..n).map(|_| async {
