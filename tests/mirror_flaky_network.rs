@@ -4,6 +4,10 @@
 //! responses). Many small objects and three 48 MiB objects must arrive in **one** run,
 //! byte-identical (checked by SHA-256 straight from the server, past the proxies).
 //!
+//! And a destination that throttles: Ceph RGW behind a proxy answering every third PUT with
+//! `503`. The store's retries get every copy through, and the copy window still hears the
+//! "slow down" and narrows.
+//!
 //! Sized for CI: 300 small objects instead of the 1,000 of the measurement
 //! (`FERRY_FLAKY_SMALL` and `FERRY_FLAKY_ONE_IN` change the size and the cut rate). On
 //! failure the test runs the mirror up to twice more, to say how many runs it would have
@@ -20,7 +24,7 @@ use bytes::Bytes;
 use ferryboat::mirror::{Mirror, MirrorOptions};
 use ferryboat::{ObjectPath, ObjectStore, ObjectStoreExt};
 use ferryboat_testkit::emulators::{self, skip, S3Emulator};
-use ferryboat_testkit::proxy::{ProxyConfig, WanProxy};
+use ferryboat_testkit::proxy::{FailingProxy, ProxyConfig, WanProxy};
 use futures::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 
@@ -155,4 +159,37 @@ async fn mirror_through_cut_connections_converges_in_one_run() {
         let keys = store.list(None).map_ok(|m| m.path).boxed();
         let _: Vec<_> = store.delete_stream(keys).try_collect().await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttling_destination_narrows_the_copy_window_and_loses_nothing() {
+    let test = "a_throttling_destination_narrows_the_copy_window_and_loses_nothing";
+    let Some(ceph) = emulators::ceph_rgw() else {
+        return skip(test, "Ceph RGW is not available (scripts/test starts it)");
+    };
+    let src: Arc<dyn ObjectStore> = Arc::new(ferryboat::memory::MemoryStore::new());
+    let objects = 400;
+    for i in 0..objects {
+        src.put(&ObjectPath::parse(format!("t/{i:04}")).unwrap(), content(2048, i)).await.unwrap();
+    }
+    let (dst_bucket, _) = common::s3_bucket(&ceph, "throttled").await;
+    let puts = std::sync::atomic::AtomicU64::new(0);
+    let proxy = FailingProxy::start(&ceph.endpoint, move |r| {
+        r.method == "PUT" && puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 3 == 2
+    })
+    .await
+    .unwrap();
+    let dst = through(&ceph, &dst_bucket, &proxy.endpoint()).await;
+    let opts = MirrorOptions::default().adaptive_transfers(16, 512);
+    let report = Mirror::new(src.clone(), dst, opts).run().await.unwrap();
+    eprintln!("{test}: {} PUTs answered 503, window {:?}", proxy.failed().len(), report.transfers);
+    assert!(report.in_sync && report.failed == 0 && report.copied == objects as u64, "{report:?}");
+    assert!(proxy.failed().len() as u64 >= objects as u64 / 4, "the proxy throttled too little to prove anything");
+    // No copy failed for good, so only the absorbed "slow down" answers can have narrowed it.
+    assert!(report.transfers.last < 16, "the window ended at {:?}: it did not back off", report.transfers);
+
+    let direct = through(&ceph, &dst_bucket, &ceph.endpoint).await;
+    assert_eq!(digests(direct.as_ref()).await, digests(src.as_ref()).await, "every object, byte-identical");
+    let keys = direct.list(None).map_ok(|m| m.path).boxed();
+    let _: Vec<_> = direct.delete_stream(keys).try_collect().await.unwrap();
 }

@@ -23,6 +23,7 @@ pub mod memory;
 pub mod options;
 pub mod path;
 pub mod prefix;
+pub mod pressure;
 pub mod ranges;
 pub mod redact;
 pub mod resume;

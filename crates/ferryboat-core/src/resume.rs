@@ -165,6 +165,7 @@ impl Resume {
                     return Some((Err(failure), (r, None, attempt)));
                 }
                 tracing::debug!(path = %r.path, offset = r.remaining.start, attempt, error = %failure, "resuming read");
+                crate::pressure::absorbed();
                 tokio::time::sleep(r.config.backoff(attempt)).await;
                 attempt += 1;
                 match r.reopen().await {

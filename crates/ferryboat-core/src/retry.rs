@@ -185,6 +185,7 @@ impl RetryPolicy {
                 Ok(v) => return Ok(v),
                 Err(e) if self.should_retry(&e, attempt) && self.within_budget(started) => {
                     tracing::debug!(what, attempt, error = %e, "retrying request");
+                    crate::pressure::absorbed();
                     tokio::time::sleep(self.backoff(attempt)).await;
                     attempt += 1;
                     if let Some(done) = landed().await {

@@ -3,8 +3,6 @@
 //! The framework owns part sizing, concurrency and per-part retry; a backend only knows how
 //! to send one part (the idea OpenDAL's multipart writer is built on).
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use bytes::{Bytes, BytesMut};
 use futures::stream::{BoxStream, FuturesUnordered, StreamExt};
 
@@ -12,6 +10,7 @@ use crate::budget::{MemoryBudget, Reservation};
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::path::ObjectPath;
+use crate::pressure;
 use crate::resume::{resume_policy, retry_request};
 use crate::retry::RetryPolicy;
 use crate::store::{MultipartUpload, ObjectStore};
@@ -275,8 +274,8 @@ fn allowed_parts(
 }
 
 /// Sends one part through the window, alone again if it fails on the way (the parts already
-/// accepted stay): `attempts` tries of this one request. A part that needed more than one
-/// try counts as a temporary failure for the window.
+/// accepted stay): `attempts` tries of this one request. A part whose requests absorbed a
+/// temporary failure (here, or in the store's own retries) narrows the window.
 async fn send_part(
     upload: &dyn MultipartUpload,
     window: &Window,
@@ -286,14 +285,11 @@ async fn send_part(
 ) -> Result<PartInfo> {
     let slot = window.enter().await;
     let config = RetryPolicy { max_attempts: attempts.max(1), ..resume_policy() };
-    let tries = AtomicU32::new(0);
     let len = data.len() as u64;
-    let result = retry_request(&config, upload.upload_id(), u64::from(number), || {
-        tries.fetch_add(1, Ordering::Relaxed);
-        upload.put_part(number, data.clone())
-    })
-    .await;
-    window.finish(slot, len, tries.load(Ordering::Relaxed) > 1);
+    let request =
+        retry_request(&config, upload.upload_id(), u64::from(number), || upload.put_part(number, data.clone()));
+    let (result, absorbed) = pressure::watch(request).await;
+    window.finish(slot, len, absorbed > 0);
     result
 }
 

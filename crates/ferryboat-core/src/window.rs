@@ -15,8 +15,11 @@
 //!   larger was clearly (5 %) faster, and holds;
 //! - while holding, every few epochs it tries half as many again and keeps them only if
 //!   throughput rises by a tenth, so a run whose objects or path change can still grow;
-//! - a task that failed temporarily on the way (throttled, timed out, refused) halves the
-//!   window, at most once an epoch.
+//! - tasks that failed temporarily on the way (throttled, timed out, refused — even where a
+//!   retry then got them through, as [`pressure`](crate::pressure) tells) halve the window,
+//!   at most once an epoch, once they are more than one in twenty of a window's worth: a
+//!   server saying "slow down" is heard at once, while the odd reset of a long path does not
+//!   shrink a wide window.
 //!
 //! Throughput is counted in work units, one per task plus one per MiB, so that a run of
 //! small objects is measured in objects a second and one of large objects (or parts) in
@@ -50,6 +53,8 @@ const KEEP_GAIN: f64 = 1.05;
 const PROBE_GAIN: f64 = 1.1;
 /// Epochs held before a probe.
 const HOLD_EPOCHS: u32 = 4;
+/// Temporary failures, as a share of the window, that halve it.
+const BACKOFF_SHARE: f64 = 0.05;
 /// Shortest epoch measured: below this, timer and scheduling noise dominate.
 const MIN_EPOCH_SECS: f64 = 0.02;
 
@@ -74,7 +79,9 @@ struct Control {
     /// The previous epoch's window and throughput.
     last: Option<(usize, f64)>,
     phase: Phase,
-    /// A temporary failure already halved the window this epoch.
+    /// Tasks that failed temporarily this epoch.
+    temporary: usize,
+    /// Temporary failures already halved the window this epoch.
     backed_off: bool,
     /// The largest window used, for the report.
     peak: usize,
@@ -110,6 +117,7 @@ impl Window {
                 finished: 0,
                 last: None,
                 phase: Phase::Growing,
+                temporary: 0,
                 backed_off: false,
                 peak: start,
             }),
@@ -146,7 +154,8 @@ impl Window {
         }
         c.work += 1.0 + bytes as f64 / (1024.0 * 1024.0);
         c.finished += 1;
-        if temporary_failure && !c.backed_off {
+        c.temporary += usize::from(temporary_failure);
+        if temporary_failure && !c.backed_off && c.temporary as f64 > c.limit as f64 * BACKOFF_SHARE {
             let half = (c.limit / 2).max(1);
             self.resize(&mut c, half);
             c.backed_off = true;
@@ -193,6 +202,7 @@ impl Window {
         c.started = Instant::now();
         c.work = 0.0;
         c.finished = 0;
+        c.temporary = 0;
         c.backed_off = false;
     }
 
@@ -279,7 +289,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]
-    async fn a_temporary_failure_halves_the_window() {
+    async fn temporary_failures_beyond_one_in_twenty_halve_the_window() {
         let window = Window::new(64, 64);
         let slot = window.enter().await;
         window.finish(slot, 0, true);
@@ -288,12 +298,31 @@ mod tests {
         let window = Window::new(64, 256);
         let slots: Vec<Slot<'_>> = futures::future::join_all((0..64).map(|_| window.enter())).await;
         let mut slots = slots.into_iter();
+        for _ in 0..3 {
+            window.finish(slots.next().unwrap(), 0, true);
+        }
+        assert_eq!(window.sizes().0, 64, "three in 64 is the odd failure of a long path");
         window.finish(slots.next().unwrap(), 0, true);
-        assert_eq!(window.sizes().0, 32);
+        assert_eq!(window.sizes().0, 32, "the fourth is a server saying slow down");
         // The permits given back beyond the new size are dropped, not reused.
         for slot in slots {
             window.finish(slot, 0, false);
         }
         assert_eq!(window.permits.available_permits(), 32);
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn one_failure_in_a_hundred_does_not_keep_a_long_path_narrow() {
+        let window = Window::new(64, 512);
+        let n = std::sync::atomic::AtomicUsize::new(0);
+        let tasks = (0..8000).map(|_| async {
+            let slot = window.enter().await;
+            tokio::time::sleep(Duration::from_millis(80)).await;
+            let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            window.finish(slot, 4096, i % 100 == 99);
+        });
+        futures::future::join_all(tasks).await;
+        assert_eq!(window.sizes().1, 512, "the window still grew to its maximum");
+        assert!(window.sizes().0 >= 256, "ended at {}", window.sizes().0);
     }
 }

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use ferryboat_core::pressure;
 use ferryboat_core::resume::{self, resume_policy};
 use ferryboat_core::{
     Error, GetOptions, GetResult, Metadata, ObjectMeta, ObjectPath, ObjectStoreExt, PutOptions, Result, UploadConfig,
@@ -63,7 +64,11 @@ impl Ctx {
         let mut attempt = 1;
         let mut temporary = false;
         loop {
-            match self.copy_once(meta).await {
+            // Temporary failures the stores' retries absorbed count as well: a copy that got
+            // through after "slow down" still says the window is too wide.
+            let (result, absorbed) = pressure::watch(self.copy_once(meta)).await;
+            temporary |= absorbed > 0;
+            match result {
                 Ok(outcome) => return (outcome, temporary),
                 Err(e) if worth_retrying(&e) && attempt < attempts => {
                     temporary |= e.is_retryable();

@@ -128,6 +128,7 @@ pub(crate) fn build(config: &S3Config) -> aws_sdk_s3::Client {
         builder = builder.endpoint_url(endpoint.trim_end_matches('/'));
     }
     builder.push_interceptor(aws_sdk_s3::config::SharedInterceptor::new(crate::limits::BodyLimits));
+    builder.push_interceptor(aws_sdk_s3::config::SharedInterceptor::new(crate::pressure::ReportTemporaryFailures));
     for interceptor in &config.interceptors {
         builder.push_interceptor(interceptor.clone());
     }

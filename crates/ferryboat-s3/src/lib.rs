@@ -28,6 +28,7 @@ mod list;
 mod multipart;
 mod options;
 mod presign;
+mod pressure;
 mod store;
 mod url;
 mod versions;
