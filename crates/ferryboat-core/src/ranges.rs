@@ -46,6 +46,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::stream::{self, BoxStream, FuturesUnordered, StreamExt};
+use futures::FutureExt;
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -273,7 +274,12 @@ async fn list_range(store: Arc<dyn ObjectStore>, opts: ListOptions, upto: Option
                 let path = (keys == chunk).then(|| meta.path.clone());
                 out.items.push(Ok(meta));
                 if path.is_some() {
-                    out.stopped_at = path;
+                    // A listing whose last page said it was the last ends without another
+                    // request: then the range is done, and cutting the rest of it would
+                    // cost a round of empty range requests (a bucket of exactly one page).
+                    if !matches!(listing.next().now_or_never(), Some(None)) {
+                        out.stopped_at = path;
+                    }
                     break;
                 }
             }

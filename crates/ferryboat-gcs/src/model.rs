@@ -49,7 +49,7 @@ pub(crate) struct ObjectResource {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ObjectList {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     pub items: Vec<ObjectResource>,
     #[serde(default)]
     pub prefixes: Vec<String>,
@@ -104,6 +104,29 @@ pub(crate) struct ErrorItem {
 
 /// The JSON API writes int64 as strings; fake-gcs-server sometimes as numbers. Accept both,
 /// and say which value was refused: a size or generation is never negative or fractional.
+/// A list of object resources, each of which must be a JSON object: serde would otherwise
+/// take an array for a struct (`[""]` as an object named ""), and a broken answer would read
+/// as an invalid key instead of a malformed page.
+fn objects<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<ObjectResource>, D::Error> {
+    struct Only;
+    impl<'de> serde::de::Visitor<'de> for Only {
+        type Value = ObjectResource;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object resource")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<ObjectResource, A::Error> {
+            ObjectResource::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    struct Item(ObjectResource);
+    impl<'de> Deserialize<'de> for Item {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Item, D::Error> {
+            d.deserialize_map(Only).map(Item)
+        }
+    }
+    Ok(Vec::<Item>::deserialize(d)?.into_iter().map(|i| i.0).collect())
+}
+
 fn int64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
     struct Int64;
     impl serde::de::Visitor<'_> for Int64 {

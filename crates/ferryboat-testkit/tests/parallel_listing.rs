@@ -135,6 +135,18 @@ async fn requests_stay_within_three_per_page() {
     assert!(calls <= 3 * (n / cfg.chunk) as i64, "{calls} listings for {n} keys");
 }
 
+/// A bucket of exactly one chunk is listed by one request: the listing's end is seen without
+/// another, so no range is cut and listed empty. One key more and the rest is cut as usual.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_bucket_of_exactly_one_chunk_lists_in_one_request() {
+    let keys = |n: usize| (0..n).map(|i| format!("k/{i:06}")).collect::<Vec<_>>();
+    let (trips, calls) = round_trips(keys(1000)).await;
+    assert_eq!(calls, 1, "{calls} listing requests for one page");
+    assert!(trips < 1.5, "{trips:.1} round trips");
+    let (_, calls) = round_trips(keys(1001)).await;
+    assert!(calls > 1, "the 1,001st key needs a range of its own");
+}
+
 /// Round trips (of virtual time) the parallel listing of `keys` takes, where one stream
 /// takes one per 1,000 keys; and the listing requests it sent.
 async fn round_trips(keys: Vec<String>) -> (f64, i64) {
