@@ -85,13 +85,7 @@ async fn round_trip(
     let single = ObjectPath::parse("meta/single.txt.gz").unwrap();
     store.put_opts(&single, Bytes::from_static(HELLO_GZ), options(class)).await.unwrap();
     let multi = ObjectPath::parse("meta/multi.bin").unwrap();
-    let config = UploadConfig {
-        part_size: 5 << 20,
-        concurrency: 2,
-        expected_size: Some(6 << 20),
-        part_attempts: 1,
-        ..UploadConfig::default()
-    };
+    let config = two_parts();
     let stream =
         futures::stream::iter(big().chunks(1 << 20).map(|c| Ok(Bytes::copy_from_slice(c))).collect::<Vec<_>>());
     store.put_stream(&multi, stream.boxed(), options(class), config).await.unwrap();
@@ -196,13 +190,7 @@ async fn mirror_carries_metadata_across_providers() {
     let single = ObjectPath::parse("single.txt.gz").unwrap();
     let multi = ObjectPath::parse("big/multi.bin").unwrap();
     s3a.put_opts(&single, Bytes::from_static(HELLO_GZ), options(None)).await.unwrap();
-    let config = UploadConfig {
-        part_size: 5 << 20,
-        concurrency: 2,
-        expected_size: Some(6 << 20),
-        part_attempts: 1,
-        ..UploadConfig::default()
-    };
+    let config = two_parts();
     let stream = futures::stream::iter(vec![Ok(big())]).boxed();
     s3a.put_stream(&multi, stream, options(None), config).await.unwrap();
 
@@ -252,4 +240,15 @@ async fn what_a_destination_cannot_store_is_reported() {
     let head = dst.head(&ObjectPath::parse("a").unwrap()).await.unwrap();
     assert_eq!(head.attributes.content_language, None);
     assert_eq!(head.attributes.content_encoding.as_deref(), Some("gzip"));
+}
+
+/// An upload of 6 MiB in two parts, each sent once.
+fn two_parts() -> UploadConfig {
+    UploadConfig {
+        part_size: 5 << 20,
+        concurrency: 2,
+        expected_size: Some(6 << 20),
+        part_attempts: 1,
+        ..UploadConfig::default()
+    }
 }

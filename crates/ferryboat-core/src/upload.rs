@@ -22,8 +22,8 @@ const MIB: u64 = 1024 * 1024;
 /// How [`ObjectStoreExt::put_stream`](crate::ObjectStoreExt::put_stream) uploads.
 ///
 /// Parts go through a [`Window`] that starts at `concurrency` parts in flight and grows up to
-/// `max_concurrency` while throughput rises (a long round trip), backing off when parts had
-/// to be sent again. Peak memory is about `(max_concurrency + 1) × part size`, or
+/// `max_concurrency` while throughput rises (a long round trip), backing off when parts met
+/// temporary failures ([`pressure`]). Peak memory is about `(max_concurrency + 1) × part size`, or
 /// `(concurrency + 1) × part size` plus what [`UploadConfig::memory`] lends.
 #[derive(Debug, Clone)]
 pub struct UploadConfig {
@@ -269,8 +269,9 @@ fn allowed_parts(
         }
     }
     // Give back what neither the window nor the parts still in flight need.
-    lent.truncate(extra.max(in_flight.saturating_sub(base)).min(lent.len()));
-    base + lent.len().min(extra)
+    lent.truncate(extra.max(in_flight.saturating_sub(base)));
+    // A window halved below its start is obeyed as it is without a budget.
+    wanted.min(base) + lent.len().min(extra)
 }
 
 /// Sends one part through the window, alone again if it fails on the way (the parts already
